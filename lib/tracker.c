@@ -1,0 +1,227 @@
+/* In-flight message table shared by the Postfix and Exim modules.
+ *
+ * A chained hash table keyed by queue id (or Exim message id), plus a doubly linked list in
+ * creation order, so the oldest entry can be evicted in O(1) when the in-flight cap
+ * (BOUNCE_OPT_MAX_IN_FLIGHT) is reached. Memory is bounded by the cap, never by the input
+ * size: every string kept per message is cut at BOUNCE__TF_MAXLEN bytes. Removed entries
+ * are recycled with their buffers, so steady-state traffic allocates nothing.
+ */
+#include <string.h>
+
+#include "tracker.h"
+
+#define INITIAL_BUCKETS 1024u
+#define MAX_SPARE 4096u
+
+static uint32_t hash_id(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+void bounce__tracker_init(bounce__tracker *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+static void free_entry(bounce__tmsg *m)
+{
+    for (int i = 0; i < BOUNCE__TF_COUNT; i++)
+        bounce__free(m->f[i]);
+    bounce__free(m);
+}
+
+void bounce__tracker_release(bounce__tracker *t)
+{
+    bounce__tmsg *m = t->oldest;
+    while (m) {
+        bounce__tmsg *n = m->newer;
+        free_entry(m);
+        m = n;
+    }
+    m = t->spare;
+    while (m) {
+        bounce__tmsg *n = m->hnext;
+        free_entry(m);
+        m = n;
+    }
+    bounce__free(t->buckets);
+    memset(t, 0, sizeof *t);
+}
+
+bounce__tmsg *bounce__tracker_find(bounce__tracker *t, const char *id, size_t len)
+{
+    if (!t->buckets || len >= BOUNCE__TRK_ID_MAX)
+        return NULL;
+    uint32_t h = hash_id(id, len);
+    for (bounce__tmsg *m = t->buckets[h & (t->nbuckets - 1)]; m; m = m->hnext)
+        if (m->hash == h && m->idlen == len && memcmp(m->id, id, len) == 0)
+            return m;
+    return NULL;
+}
+
+void bounce__tmsg_reset(bounce__tmsg *m)
+{
+    for (int i = 0; i < BOUNCE__TF_COUNT; i++)
+        m->flen[i] = 0;
+    for (int i = 0; i < BOUNCE__TF_COUNT; i++)
+        if (m->f[i])
+            m->f[i][0] = '\0';
+    m->size = -1;
+    m->nrcpt = -1;
+    m->flags = 0;
+    m->time = INT64_MIN;
+}
+
+static void unlink_entry(bounce__tracker *t, bounce__tmsg *m)
+{
+    bounce__tmsg **pp = &t->buckets[m->hash & (t->nbuckets - 1)];
+    while (*pp && *pp != m)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = m->hnext;
+    if (m->older)
+        m->older->newer = m->newer;
+    else
+        t->oldest = m->newer;
+    if (m->newer)
+        m->newer->older = m->older;
+    else
+        t->newest = m->older;
+    t->count--;
+    if (t->nspare < MAX_SPARE) {
+        m->hnext = t->spare;
+        t->spare = m;
+        t->nspare++;
+    } else {
+        free_entry(m);
+    }
+}
+
+void bounce__tracker_remove(bounce__tracker *t, bounce_stream_t *s, bounce__tmsg *m)
+{
+    unlink_entry(t, m);
+    if (s)
+        bounce__stream_set_stat(s, BOUNCE_STAT_IN_FLIGHT, t->count);
+}
+
+static void grow(bounce__tracker *t)
+{
+    size_t n = t->nbuckets * 2;
+    bounce__tmsg **nb = bounce__calloc(n, sizeof *nb);
+    if (!nb)
+        return; /* keep the smaller table: slower, still correct */
+    for (bounce__tmsg *m = t->oldest; m; m = m->newer) {
+        size_t b = m->hash & (n - 1);
+        m->hnext = nb[b];
+        nb[b] = m;
+    }
+    bounce__free(t->buckets);
+    t->buckets = nb;
+    t->nbuckets = n;
+}
+
+bounce__tmsg *bounce__tracker_get(bounce__tracker *t, bounce_stream_t *s, const char *id,
+                                  size_t len, int *created)
+{
+    *created = 0;
+    if (len == 0 || len >= BOUNCE__TRK_ID_MAX)
+        return NULL;
+    if (!t->buckets) {
+        t->buckets = bounce__calloc(INITIAL_BUCKETS, sizeof *t->buckets);
+        if (!t->buckets)
+            return NULL;
+        t->nbuckets = INITIAL_BUCKETS;
+    }
+    bounce__tmsg *m = bounce__tracker_find(t, id, len);
+    if (m)
+        return m;
+    int64_t cap = s ? bounce__stream_max_in_flight(s) : 100000;
+    if (cap < 1)
+        cap = 1;
+    while (t->count >= (size_t)cap && t->oldest) {
+        unlink_entry(t, t->oldest);
+        if (s)
+            bounce__stream_count(s, BOUNCE_STAT_EVICTED, 1);
+    }
+    if (t->spare) {
+        m = t->spare;
+        t->spare = m->hnext;
+        t->nspare--;
+    } else {
+        m = bounce__calloc(1, sizeof *m);
+        if (!m)
+            return NULL;
+    }
+    bounce__tmsg_reset(m);
+    memcpy(m->id, id, len);
+    m->id[len] = '\0';
+    m->idlen = (uint32_t)len;
+    m->hash = hash_id(id, len);
+    if (t->count >= t->nbuckets)
+        grow(t);
+    size_t b = m->hash & (t->nbuckets - 1);
+    m->hnext = t->buckets[b];
+    t->buckets[b] = m;
+    m->newer = NULL;
+    m->older = t->newest;
+    if (t->newest)
+        t->newest->newer = m;
+    else
+        t->oldest = m;
+    t->newest = m;
+    t->count++;
+    *created = 1;
+    if (s) {
+        bounce__stream_count(s, BOUNCE_STAT_MESSAGES, 1);
+        bounce__stream_set_stat(s, BOUNCE_STAT_IN_FLIGHT, t->count);
+    }
+    return m;
+}
+
+int bounce__tmsg_set(bounce__tmsg *m, int field, const char *v, size_t len)
+{
+    if (len > BOUNCE__TF_MAXLEN)
+        len = BOUNCE__TF_MAXLEN;
+    if (m->fcap[field] < len + 1) {
+        uint32_t cap = 32;
+        while (cap < len + 1)
+            cap *= 2;
+        char *p = bounce__realloc(m->f[field], cap);
+        if (!p)
+            return -1;
+        m->f[field] = p;
+        m->fcap[field] = cap;
+    }
+    memcpy(m->f[field], v, len);
+    m->f[field][len] = '\0';
+    m->flen[field] = (uint32_t)len;
+    /* an empty value ("from=<>") is present: mark it with a flag bit in flags' high bits */
+    m->flags |= 0x100u << field;
+    return 0;
+}
+
+void bounce__tracker_clear(bounce__tracker *t, bounce_stream_t *s)
+{
+    while (t->oldest)
+        unlink_entry(t, t->oldest);
+    if (s)
+        bounce__stream_set_stat(s, BOUNCE_STAT_IN_FLIGHT, 0);
+}
+
+int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r)
+{
+    static const int map[BOUNCE__TF_COUNT] = {BOUNCE_FIELD_SENDER, BOUNCE_FIELD_MESSAGE_ID, -1,
+                                              -1};
+    if (bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, m->id, m->idlen) < 0)
+        return -1;
+    for (int i = 0; i < BOUNCE__TF_COUNT; i++)
+        if (map[i] >= 0 && (m->flags & (0x100u << i)) &&
+            bounce__record_set(r, map[i], m->f[i], m->flen[i]) < 0)
+            return -1;
+    return 0;
+}

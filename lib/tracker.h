@@ -1,0 +1,84 @@
+/* Shared helpers of the log modules (syslog.c, tracker.c, postfix.c, exim.c). Never installed. */
+#ifndef BOUNCE_TRACKER_H
+#define BOUNCE_TRACKER_H
+
+#include "internal.h"
+
+/* Like bounce__syslog_parse(), plus `journalctl -o json` lines: their decoded strings
+ * (MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME) are copied into *scratch, and the pointers of
+ * *out point there (valid until the next call with the same scratch). With scratch NULL,
+ * JSON lines are not recognised. */
+int bounce__syslog_parse_ex(const char *line, size_t len, int64_t ref_time, bounce__syslog *out,
+                            bounce__buf *scratch) BOUNCE__HIDDEN;
+
+/* Year inference for timestamps without a year (RFC 3164): the latest year such that the
+ * stamp is not more than one day after ref_time. Returns epoch seconds (UTC). */
+int64_t bounce__syslog_infer_year(int mon, int day, int hour, int min, int sec, int64_t ref_time)
+    BOUNCE__HIDDEN;
+
+/* Parse "YYYY-MM-DD?HH:MM:SS[.frac][Z|+HH:MM|+HHMM| +HHMM]" (sep is 'T' or ' ').
+ * Returns the number of bytes used (0 if not a timestamp) and the UTC time in *t. */
+size_t bounce__parse_iso_time(const char *p, size_t len, int64_t *t) BOUNCE__HIDDEN;
+
+/* ---- tracker: in-flight messages keyed by queue id (Postfix) or message id (Exim) ---- */
+#define BOUNCE__TRK_ID_MAX 40   /* longest id kept (Postfix long ids are <= 20 bytes) */
+#define BOUNCE__TF_MAXLEN 998   /* longest per-message string kept (RFC 5322 line limit) */
+
+enum {
+    BOUNCE__TF_SENDER = 0,
+    BOUNCE__TF_MSGID,
+    BOUNCE__TF_CLIENT,
+    BOUNCE__TF_PARENT,  /* queue/message id of the message this one is a notification for */
+    BOUNCE__TF_COUNT
+};
+
+typedef struct bounce__tmsg {
+    struct bounce__tmsg *hnext;          /* hash chain */
+    struct bounce__tmsg *older, *newer;  /* age list */
+    uint32_t hash;
+    uint32_t idlen;
+    char id[BOUNCE__TRK_ID_MAX];
+    int64_t time;                        /* first seen */
+    int64_t size;                        /* -1 unknown */
+    int32_t nrcpt;                       /* -1 unknown */
+    uint32_t flags;
+    char *f[BOUNCE__TF_COUNT];           /* NUL-terminated values, NULL = absent */
+    uint32_t flen[BOUNCE__TF_COUNT];
+    uint32_t fcap[BOUNCE__TF_COUNT];
+} bounce__tmsg;
+
+#define BOUNCE__TMSG_DELIVERED 0x1u      /* some delivery attempt was logged */
+#define BOUNCE__TMSG_QUEUED 0x2u         /* qmgr / <= line seen */
+/* bits 0x100 << field: the field was set (an empty value such as from=<> is present) */
+#define BOUNCE__TMSG_HAS(m, fld) (((m)->flags & (0x100u << (fld))) != 0)
+
+typedef struct bounce__tracker {
+    bounce__tmsg **buckets;
+    size_t nbuckets;                     /* power of two */
+    size_t count;
+    bounce__tmsg *oldest, *newest;
+    bounce__tmsg *spare;                 /* recycled entries (they keep their buffers) */
+    size_t nspare;
+} bounce__tracker;
+
+void bounce__tracker_init(bounce__tracker *t) BOUNCE__HIDDEN;
+void bounce__tracker_release(bounce__tracker *t) BOUNCE__HIDDEN;
+bounce__tmsg *bounce__tracker_find(bounce__tracker *t, const char *id, size_t len) BOUNCE__HIDDEN;
+/* Find or create; NULL on out of memory (or an id longer than BOUNCE__TRK_ID_MAX - 1).
+ * Creating beyond bounce__stream_max_in_flight(s) evicts the oldest entry and counts
+ * BOUNCE_STAT_EVICTED; creation counts BOUNCE_STAT_MESSAGES; IN_FLIGHT is kept current. */
+bounce__tmsg *bounce__tracker_get(bounce__tracker *t, bounce_stream_t *s, const char *id,
+                                  size_t len, int *created) BOUNCE__HIDDEN;
+void bounce__tracker_remove(bounce__tracker *t, bounce_stream_t *s, bounce__tmsg *m)
+    BOUNCE__HIDDEN;
+/* Forget the fields of an entry (queue id reuse) but keep it in place. */
+void bounce__tmsg_reset(bounce__tmsg *m) BOUNCE__HIDDEN;
+/* Set a field (cut at BOUNCE__TF_MAXLEN). 0 ok, -1 out of memory. */
+int bounce__tmsg_set(bounce__tmsg *m, int field, const char *v, size_t len) BOUNCE__HIDDEN;
+/* Drop every entry (end of input). */
+void bounce__tracker_clear(bounce__tracker *t, bounce_stream_t *s) BOUNCE__HIDDEN;
+
+/* Copy the joined fields of m (sender, message id, queue id) into the record. -1 nomem. */
+int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r) BOUNCE__HIDDEN;
+
+#endif /* BOUNCE_TRACKER_H */
