@@ -1,0 +1,3 @@
+/* STUB by the lead: replaced by its owner. */
+#include "internal.h"
+
