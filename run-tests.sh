@@ -1,0 +1,52 @@
+#!/bin/sh
+# The whole test suite, from a fresh Debian 12 machine (as root): installs what is missing,
+# then builds and runs `make check` normally (including the real Postfix/Exim tests), again
+# with ASan+UBSan, the Check suites under valgrind, the Doxygen build with warnings as
+# errors, `make install` + a pkg-config build against the installed library, and
+# `make distcheck`.
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+jobs=$(nproc)
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "dependencies"
+tools/install-deps.sh --test
+autoreconf -fi >/dev/null 2>&1
+
+step "build and make check"
+rm -rf build-test && mkdir build-test && cd build-test
+../configure -q --enable-werror
+make -j"$jobs" >/dev/null
+make -j"$jobs" check || { cat test-suite.log; exit 1; }
+
+step "Check suites under valgrind"
+for t in tests/check_*; do
+    case "$t" in *.o|*.log|*.trs) continue ;; esac
+    [ -x "$t" ] || continue
+    CK_FORK=no ./libtool --mode=execute valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --error-exitcode=99 "$t" >/dev/null || { echo "valgrind: $t failed"; exit 1; }
+    echo "valgrind clean: $t"
+done
+
+step "API documentation (doxygen, warnings are errors)"
+make doc
+
+step "install and build against it with pkg-config"
+rm -rf "$top/build-test/inst"
+make install DESTDIR= prefix="$top/build-test/inst" >/dev/null
+PKG_CONFIG_PATH="$top/build-test/inst/lib/pkgconfig" sh ../tests/install-test.sh "$top/build-test/inst"
+
+step "make distcheck"
+BOUNCE_SKIP_MTA=1 make distcheck >/dev/null 2>&1 || { BOUNCE_SKIP_MTA=1 make distcheck 2>&1 | tail -40; exit 1; }
+echo "distcheck ok"
+cd "$top"
+
+step "ASan + UBSan build and make check"
+rm -rf build-asan && mkdir build-asan && cd build-asan
+../configure -q --enable-asan --enable-ubsan
+make -j"$jobs" >/dev/null
+BOUNCE_SKIP_MTA=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check || { cat test-suite.log; exit 1; }
+cd "$top"
+
+step "all tests passed"
