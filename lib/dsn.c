@@ -1,3 +1,1702 @@
-/* STUB by the lead: replaced by its owner. */
-#include "internal.h"
+/* Bounce messages: RFC 3464 / RFC 6533 delivery status notifications, the non-standard
+ * NDR layouts real MTAs send, ARF feedback reports (RFC 5965) and auto-replies (RFC 3834).
+ *
+ * Flow: the MIME walker normalises the message once; then, in order of trust:
+ *   1. message/delivery-status parts (or DSN fields found in the text),
+ *   2. message/feedback-report parts,
+ *   3. the human-readable text of an NDR: recipient addresses standing at the start of
+ *      a line (or after a label) with the error text that follows them,
+ *   4. auto-reply markers.
+ * Every recipient becomes one record, classified with the KB. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 
+#include <string.h>
+
+#include "internal.h"
+#include "mime.h"
+
+#define MAX_RCPTS 10000
+#define TEXT_CAP (256u * 1024u) /* decoded human text kept per message */
+#define DIAG_CAP 1200           /* diagnostic text kept per recipient */
+#define MAX_WARNINGS 32
+
+struct bounce_dsn {
+    int kind;
+    char *field[BOUNCE_DSN_FIELD_COUNT_];
+    bounce_record_t *rec;
+    size_t nrec, caprec;
+    char *warn[MAX_WARNINGS];
+    size_t nwarn;
+};
+
+typedef struct cand {
+    const char *addr; /* into the text buffer */
+    size_t alen;
+    const char *diag;
+    size_t dlen;
+    size_t line_off;  /* offset of the line holding the address */
+} cand;
+
+typedef struct ctx {
+    bounce_dsn_t *d;
+    const bounce_kb_t *kb;
+    const char *name;
+    bounce__mime m;
+    const char *top;      /* top-level header block */
+    size_t top_len;
+    bounce__buf text;     /* human-readable text, UTF-8 */
+    size_t human_len;     /* length of the part before the returned message */
+    const char *orig;     /* header block of the returned message */
+    size_t orig_len;
+    bounce__buf ds;       /* decoded delivery-status fields */
+    bounce__buf fb;       /* decoded feedback-report fields */
+    bounce__buf tmp;
+    cand *c;
+    size_t nc, capc;
+    int capped;
+    int64_t date;         /* Date of the bounce */
+} ctx;
+
+/* ------------------------------------------------------------------ small helpers */
+
+static int is_wsp(int c) { return c == ' ' || c == '\t'; }
+static int is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static size_t line_end(const char *p, size_t len, size_t pos)
+{
+    const char *e = memchr(p + pos, '\n', len - pos);
+    return e ? (size_t)(e - p) : len;
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && is_space((unsigned char)**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && is_space((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+static int starts_ci(const char *s, size_t n, const char *pre)
+{
+    size_t k = strlen(pre);
+    return n >= k && bounce__strncaseeq(s, k, pre);
+}
+
+static int contains_ci(const char *s, size_t n, const char *needle)
+{
+    return bounce__memcasestr(s, n, needle) != NULL;
+}
+
+static int add_warning(bounce_dsn_t *d, const char *msg)
+{
+    size_t i;
+    for (i = 0; i < d->nwarn; i++)
+        if (!strcmp(d->warn[i], msg))
+            return 0;
+    if (d->nwarn >= MAX_WARNINGS)
+        return 0;
+    d->warn[d->nwarn] = bounce__strdup(msg);
+    if (!d->warn[d->nwarn])
+        return -1;
+    d->nwarn++;
+    return 0;
+}
+
+static int set_field(bounce_dsn_t *d, int f, const char *s, size_t n)
+{
+    if (d->field[f] || !s)
+        return 0;
+    trim(&s, &n);
+    if (!n)
+        return 0;
+    d->field[f] = bounce__strndup(s, n);
+    return d->field[f] ? 0 : -1;
+}
+
+/* Header value (unfolded, RFC 2047-decoded) into d->field[f]. */
+static int set_field_hdr(ctx *c, int f, const char *hdr, size_t hlen, const char *name)
+{
+    int r;
+    c->tmp.len = 0;
+    r = bounce__mime_header(hdr, hlen, name, &c->tmp);
+    if (r <= 0)
+        return r;
+    return set_field(c->d, f, c->tmp.p, c->tmp.len);
+}
+
+/* Unfolded raw header value into c->tmp (no RFC 2047 decoding); 1 found, 0 absent. */
+static int hdr_value(ctx *c, const char *hdr, size_t hlen, const char *name)
+{
+    size_t vlen, i;
+    const char *v = bounce__mime_header_raw(hdr, hlen, name, &vlen);
+    int sp = 0;
+    c->tmp.len = 0;
+    if (!v)
+        return 0;
+    for (i = 0; i < vlen; i++) {
+        char ch = v[i];
+        if (is_space((unsigned char)ch)) {
+            sp = 1;
+            continue;
+        }
+        if (sp && c->tmp.len && bounce__buf_putc(&c->tmp, ' ') < 0)
+            return -1;
+        sp = 0;
+        if (bounce__buf_putc(&c->tmp, ch) < 0)
+            return -1;
+    }
+    if (bounce__buf_terminate(&c->tmp) < 0)
+        return -1;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ dates */
+
+static int64_t parse_date(const char *s, size_t n)
+{
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    size_t i = 0;
+    int day = -1, mon = -1, year = -1, hh = 0, mm = 0, ss = 0, tz = 0;
+    int64_t t;
+    /* optional day name */
+    while (i < n && is_space((unsigned char)s[i]))
+        i++;
+    if (i < n && !(s[i] >= '0' && s[i] <= '9')) {
+        while (i < n && s[i] != ',' && !is_space((unsigned char)s[i]))
+            i++;
+        if (i < n && s[i] == ',')
+            i++;
+        while (i < n && is_space((unsigned char)s[i]))
+            i++;
+    }
+    if (i < n && s[i] >= '0' && s[i] <= '9') {
+        day = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && day < 100)
+            day = day * 10 + (s[i++] - '0');
+    }
+    while (i < n && (is_space((unsigned char)s[i]) || s[i] == '-'))
+        i++;
+    if (i + 3 <= n) {
+        int k;
+        for (k = 0; k < 12; k++)
+            if (bounce__ascii_lower((unsigned char)s[i]) == months[k * 3] &&
+                bounce__ascii_lower((unsigned char)s[i + 1]) == months[k * 3 + 1] &&
+                bounce__ascii_lower((unsigned char)s[i + 2]) == months[k * 3 + 2])
+                mon = k + 1;
+        while (i < n && !is_space((unsigned char)s[i]) && s[i] != '-')
+            i++;
+    }
+    while (i < n && (is_space((unsigned char)s[i]) || s[i] == '-'))
+        i++;
+    if (i < n && s[i] >= '0' && s[i] <= '9') {
+        int digits = 0;
+        year = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 5) {
+            year = year * 10 + (s[i++] - '0');
+            digits++;
+        }
+        if (digits <= 2)
+            year += year < 50 ? 2000 : 1900;
+    }
+    while (i < n && is_space((unsigned char)s[i]))
+        i++;
+    if (i + 5 <= n && s[i + 2] == ':') {
+        hh = (s[i] - '0') * 10 + (s[i + 1] - '0');
+        mm = (s[i + 3] - '0') * 10 + (s[i + 4] - '0');
+        i += 5;
+        if (i + 3 <= n && s[i] == ':') {
+            ss = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+            i += 3;
+        }
+    }
+    while (i < n && is_space((unsigned char)s[i]))
+        i++;
+    if (i + 5 <= n && (s[i] == '+' || s[i] == '-')) {
+        int v = 0, k;
+        for (k = 1; k <= 4; k++)
+            v = v * 10 + (s[i + k] >= '0' && s[i + k] <= '9' ? s[i + k] - '0' : 0);
+        tz = (v / 100) * 3600 + (v % 100) * 60;
+        if (s[i] == '-')
+            tz = -tz;
+    }
+    if (day < 1 || day > 31 || mon < 1 || year < 1970 || year > 9999 || hh > 23 || mm > 59 ||
+        ss > 60 || hh < 0 || mm < 0 || ss < 0)
+        return INT64_MIN;
+    t = bounce__timegm(year, mon, day, hh, mm, ss);
+    return t - tz;
+}
+
+/* ------------------------------------------------------------------ addresses */
+
+static int local_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80 || (ch && strchr(".!#$%&'*+/=?^_`{|}~-", ch) != NULL);
+}
+
+static int domain_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80 || ch == '.' || ch == '-' || ch == '_';
+}
+
+/* Find the address around the '@' at s[at]; returns 1 and its span if valid. */
+static int addr_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
+{
+    size_t i = at, j = at + 1;
+    int dot = 0;
+    while (i > 0 && local_char((unsigned char)s[i - 1]))
+        i--;
+    while (i < at && (s[i] == '.' || s[i] == '\'' || s[i] == '=')) /* leading junk */
+        i++;
+    if (i == at || at - i > 128)
+        return 0;
+    if (j < n && s[j] == '[') { /* address literal */
+        while (j < n && s[j] != ']' && j - at < 64)
+            j++;
+        if (j >= n || s[j] != ']')
+            return 0;
+        *b = i;
+        *e = j + 1;
+        return 1;
+    }
+    while (j < n && domain_char((unsigned char)s[j])) {
+        if (s[j] == '.')
+            dot = 1;
+        j++;
+    }
+    while (j > at + 1 && (s[j - 1] == '.' || s[j - 1] == '-'))
+        j--;
+    if (j == at + 1 || !dot || j - at > 255)
+        return 0;
+    if (memchr(s + at + 1, '.', j - at - 1) == NULL)
+        return 0;
+    *b = i;
+    *e = j;
+    return 1;
+}
+
+static int addr_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i;
+    if (an != bn)
+        return 0;
+    for (i = 0; i < an; i++)
+        if (bounce__ascii_lower((unsigned char)a[i]) != bounce__ascii_lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+/* Clean an address field: "rfc822; <a@b>" -> "a@b". */
+static void clean_addr(const char **s, size_t *n)
+{
+    const char *semi;
+    trim(s, n);
+    semi = memchr(*s, ';', *n);
+    if (semi && semi - *s < 16) {
+        *n -= (size_t)(semi + 1 - *s);
+        *s = semi + 1;
+        trim(s, n);
+    }
+    if (*n && **s == '<') {
+        const char *gt = memchr(*s, '>', *n);
+        (*s)++;
+        *n = gt ? (size_t)(gt - *s) : *n - 1;
+    }
+    {
+        /* "Name <a@b>" */
+        const char *lt = memchr(*s, '<', *n);
+        if (lt) {
+            const char *gt = memchr(lt, '>', *n - (size_t)(lt - *s));
+            if (gt && memchr(lt, '@', (size_t)(gt - lt))) {
+                *n = (size_t)(gt - lt - 1);
+                *s = lt + 1;
+            }
+        }
+    }
+    trim(s, n);
+    while (*n && ((*s)[*n - 1] == '.' || (*s)[*n - 1] == '>' || (*s)[*n - 1] == ','))
+        (*n)--;
+    if (*n >= 2 && (**s == '"' || **s == '\'') && (*s)[*n - 1] == **s && memchr(*s, '@', *n)) {
+        (*s)++;
+        *n -= 2;
+    }
+}
+
+static int is_system_local(const char *a, size_t n)
+{
+    static const char *const names[] = {"mailer-daemon", "postmaster", "mailer_daemon",
+                                        "mail-daemon",   "maildaemon", "mailerdaemon"};
+    const char *at = memchr(a, '@', n);
+    size_t ln = at ? (size_t)(at - a) : n, i;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(names); i++)
+        if (bounce__strncaseeq(a, ln, names[i]))
+            return 1;
+    return 0;
+}
+
+/* The address inside a header value (first one). */
+static int header_addr(ctx *c, const char *hdr, size_t hlen, const char *name, const char **a,
+                       size_t *an)
+{
+    size_t vlen, i;
+    const char *v = bounce__mime_header_raw(hdr, hlen, name, &vlen);
+    if (!v)
+        return 0;
+    (void)c;
+    for (i = 0; i < vlen; i++)
+        if (v[i] == '@') {
+            size_t b, e;
+            if (addr_at(v, vlen, i, &b, &e)) {
+                *a = v + b;
+                *an = e - b;
+                return 1;
+            }
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ records */
+
+static bounce_record_t *new_record(ctx *c)
+{
+    bounce_dsn_t *d = c->d;
+    bounce_record_t *r;
+    if (d->nrec >= MAX_RCPTS) {
+        c->capped = 1;
+        return NULL;
+    }
+    if (d->nrec == d->caprec) {
+        size_t nc = d->caprec ? d->caprec * 2 : 4;
+        bounce_record_t *nr = bounce__realloc(d->rec, nc * sizeof(*nr));
+        if (!nr)
+            return NULL;
+        d->rec = nr;
+        d->caprec = nc;
+    }
+    r = &d->rec[d->nrec++];
+    bounce__record_init(r);
+    r->source = BOUNCE_SOURCE_DSN;
+    return r;
+}
+
+static int find_record(const bounce_dsn_t *d, const char *a, size_t n)
+{
+    size_t i;
+    for (i = 0; i < d->nrec; i++) {
+        size_t rl;
+        const char *ra = bounce__record_field(&d->rec[i], BOUNCE_FIELD_RECIPIENT, &rl);
+        if (ra && addr_eq(ra, rl, a, n))
+            return (int)i;
+    }
+    return -1;
+}
+
+static int detect_stage(const char *s, size_t n, const char **cmd)
+{
+    static const struct {
+        const char *pat;
+        int stage;
+        const char *cmd;
+    } tab[] = {
+        {"after rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"in reply to rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"rcpt to response", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"[rcpt_to]", BOUNCE_STAGE_RCPT, "RCPT"},
+        {">>> rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"after mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"in reply to mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {">>> mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"[mail_from]", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"after end of data", BOUNCE_STAGE_EOD, "DATA"},
+        {"in reply to end of data", BOUNCE_STAGE_EOD, "DATA"},
+        {"after sending message", BOUNCE_STAGE_EOD, "DATA"},
+        {"after data", BOUNCE_STAGE_DATA, "DATA"},
+        {"in reply to data", BOUNCE_STAGE_DATA, "DATA"},
+        {">>> data", BOUNCE_STAGE_DATA, "DATA"},
+        {"after initial connection", BOUNCE_STAGE_CONNECT, "CONN"},
+        {"in reply to connect", BOUNCE_STAGE_CONNECT, "CONN"},
+        {"after ehlo", BOUNCE_STAGE_HELO, "EHLO"},
+        {"after helo", BOUNCE_STAGE_HELO, "HELO"},
+        {"in reply to ehlo", BOUNCE_STAGE_HELO, "EHLO"},
+        {"in reply to helo", BOUNCE_STAGE_HELO, "HELO"},
+        {"after starttls", BOUNCE_STAGE_STARTTLS, "STARTTLS"},
+        {"after auth", BOUNCE_STAGE_AUTH, "AUTH"},
+    };
+    size_t i;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(tab); i++)
+        if (contains_ci(s, n, tab[i].pat)) {
+            *cmd = tab[i].cmd;
+            return tab[i].stage;
+        }
+    *cmd = NULL;
+    return BOUNCE_STAGE_UNKNOWN;
+}
+
+/* Collapse whitespace runs of s into c->tmp, capped. */
+static int squeeze(ctx *c, const char *s, size_t n)
+{
+    size_t i;
+    int sp = 0;
+    c->tmp.len = 0;
+    for (i = 0; i < n && c->tmp.len < DIAG_CAP; i++) {
+        char ch = s[i];
+        if (is_space((unsigned char)ch)) {
+            sp = 1;
+            continue;
+        }
+        if (sp && c->tmp.len && bounce__buf_putc(&c->tmp, ' ') < 0)
+            return -1;
+        sp = 0;
+        if (bounce__buf_putc(&c->tmp, ch) < 0)
+            return -1;
+    }
+    return bounce__buf_terminate(&c->tmp);
+}
+
+/* Fields shared by every record of the message, then classification. */
+static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
+{
+    bounce_dsn_t *d = c->d;
+    size_t dl;
+    const char *diag;
+    static const struct {
+        int dsn, rec;
+    } share[] = {{BOUNCE_DSN_REPORTING_MTA, BOUNCE_FIELD_REPORTING_MTA},
+                 {BOUNCE_DSN_ORIG_MESSAGE_ID, BOUNCE_FIELD_MESSAGE_ID},
+                 {BOUNCE_DSN_ORIG_SUBJECT, BOUNCE_FIELD_SUBJECT}};
+    size_t i;
+    if (c->name && bounce__record_set_str(r, BOUNCE_FIELD_FILE, c->name) < 0)
+        return -1;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(share); i++)
+        if (d->field[share[i].dsn] && !bounce__record_field(r, share[i].rec, &dl) &&
+            bounce__record_set_str(r, share[i].rec, d->field[share[i].dsn]) < 0)
+            return -1;
+    if (!bounce__record_field(r, BOUNCE_FIELD_SENDER, &dl)) {
+        const char *s = d->field[BOUNCE_DSN_ENVELOPE_SENDER];
+        size_t sn;
+        if (!s)
+            s = d->field[BOUNCE_DSN_ORIG_FROM];
+        if (s) {
+            sn = strlen(s);
+            clean_addr(&s, &sn);
+            if (sn && bounce__record_set(r, BOUNCE_FIELD_SENDER, s, sn) < 0)
+                return -1;
+        }
+    }
+    diag = bounce__record_field(r, BOUNCE_FIELD_DIAGNOSTIC, &dl);
+    if (diag) {
+        int code = 0;
+        char esc[BOUNCE__ESC_MAX];
+        const char *cmd;
+        int st;
+        size_t el;
+        esc[0] = '\0';
+        bounce__reply_extract(diag, dl, &code, esc);
+        if (code)
+            r->reply_code = code;
+        if (esc[0] && !bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el) &&
+            bounce__record_set_str(r, BOUNCE_FIELD_ENHANCED, esc) < 0)
+            return -1;
+        st = detect_stage(diag, dl, &cmd);
+        if (st) {
+            r->stage = (uint8_t)st;
+            if (!bounce__record_field(r, BOUNCE_FIELD_SMTP_COMMAND, &el) &&
+                bounce__record_set_str(r, BOUNCE_FIELD_SMTP_COMMAND, cmd) < 0)
+                return -1;
+        }
+    }
+    if (r->time == INT64_MIN)
+        r->time = when != INT64_MIN ? when : c->date;
+    bounce__record_classify(r, c->kb);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ delivery-status */
+
+static int status_from_action(const char *a, size_t n, const char *status, size_t sn)
+{
+    if (n) {
+        if (starts_ci(a, n, "fail"))
+            return BOUNCE_EVENT_BOUNCED;
+        if (starts_ci(a, n, "delay"))
+            return BOUNCE_EVENT_DELAYED;
+        if (starts_ci(a, n, "deliver") || starts_ci(a, n, "relay") || starts_ci(a, n, "expand"))
+            return BOUNCE_EVENT_DELIVERED;
+    }
+    if (sn && status[0] == '2')
+        return BOUNCE_EVENT_DELIVERED;
+    if (sn && status[0] == '4')
+        return BOUNCE_EVENT_DELAYED;
+    return BOUNCE_EVENT_BOUNCED;
+}
+
+/* Set record field f from header `name` of a block (unfolded; cleaned per kind). */
+static int rec_from_hdr(ctx *c, bounce_record_t *r, int f, const char *blk, size_t blen,
+                        const char *name, int kind /* 0 text, 1 address, 2 typed text */)
+{
+    const char *s;
+    size_t n;
+    int got = hdr_value(c, blk, blen, name);
+    if (got <= 0)
+        return got;
+    s = c->tmp.p;
+    n = c->tmp.len;
+    if (kind == 1) {
+        clean_addr(&s, &n);
+    } else if (kind == 2) {
+        const char *semi = memchr(s, ';', n);
+        trim(&s, &n);
+        if (semi && semi - s < 20 && !memchr(s, ' ', (size_t)(semi - s))) {
+            n -= (size_t)(semi + 1 - s);
+            s = semi + 1;
+        }
+        trim(&s, &n);
+    } else {
+        trim(&s, &n);
+    }
+    if (!n)
+        return 0;
+    if (bounce__record_set(r, f, s, n) < 0)
+        return -1;
+    return 1;
+}
+
+/* Next block of delivery-status fields: blocks end at blank lines, or where a second
+ * recipient starts without a blank line. Returns 0 at the end. */
+static int next_block(const char *p, size_t len, size_t *pos, const char **blk, size_t *blen)
+{
+    size_t q = *pos, start;
+    int has_final = 0, has_orig = 0;
+    /* skip blank lines */
+    while (q < len) {
+        size_t e = line_end(p, len, q), k = q;
+        while (k < e && is_wsp(p[k]))
+            k++;
+        if (k < e)
+            break;
+        q = e < len ? e + 1 : len;
+    }
+    if (q >= len)
+        return 0;
+    start = q;
+    while (q < len) {
+        size_t e = line_end(p, len, q), k = q;
+        while (k < e && is_wsp(p[k]))
+            k++;
+        if (k == e)
+            break;
+        if (!is_wsp(p[q])) {
+            if (starts_ci(p + q, e - q, "final-recipient")) {
+                if (has_final)
+                    break;
+                has_final = 1;
+            } else if (starts_ci(p + q, e - q, "original-recipient")) {
+                if (has_final || has_orig)
+                    break;
+                has_orig = 1;
+            }
+        }
+        q = e < len ? e + 1 : len;
+    }
+    *blk = p + start;
+    *blen = q - start;
+    *pos = q;
+    return 1;
+}
+
+static int block_event(const char *b, size_t bl)
+{
+    const char *a, *s;
+    size_t an = 0, sn = 0, vl;
+    if (!bounce__mime_header_raw(b, bl, "final-recipient", &vl) &&
+        !bounce__mime_header_raw(b, bl, "original-recipient", &vl))
+        return 0;
+    a = bounce__mime_header_raw(b, bl, "action", &an);
+    s = bounce__mime_header_raw(b, bl, "status", &sn);
+    return status_from_action(a ? a : "", a ? an : 0, s ? s : "", s ? sn : 0);
+}
+
+static int strip_type(ctx *c, int f)
+{
+    const char *s = c->tmp.p;
+    size_t n = c->tmp.len;
+    const char *semi = memchr(s, ';', n);
+    if (semi) {
+        n -= (size_t)(semi + 1 - s);
+        s = semi + 1;
+    }
+    return set_field(c->d, f, s, n);
+}
+
+/* Parse delivery-status fields in c->ds. Returns number of recipient records, -1 nomem. */
+static int parse_ds(ctx *c)
+{
+    const char *p = c->ds.p, *b;
+    size_t len = c->ds.len, pos = 0, bl;
+    int nr = 0, any_failed = 0, any_delay = 0;
+    size_t first_rec = c->d->nrec;
+
+    if (!p || !len)
+        return 0;
+    /* pass 1: per-message fields and which events occur */
+    while (next_block(p, len, &pos, &b, &bl)) {
+        int ev = block_event(b, bl);
+        if (ev == BOUNCE_EVENT_BOUNCED)
+            any_failed = 1;
+        else if (ev == BOUNCE_EVENT_DELAYED)
+            any_delay = 1;
+        if (ev && c->d->field[BOUNCE_DSN_REPORTING_MTA])
+            continue;
+        if (hdr_value(c, b, bl, "reporting-mta") > 0 && strip_type(c, BOUNCE_DSN_REPORTING_MTA) < 0)
+            return -1;
+        if (hdr_value(c, b, bl, "received-from-mta") > 0 &&
+            strip_type(c, BOUNCE_DSN_RECEIVED_FROM_MTA) < 0)
+            return -1;
+        if (hdr_value(c, b, bl, "arrival-date") > 0 &&
+            set_field(c->d, BOUNCE_DSN_ARRIVAL_DATE, c->tmp.p, c->tmp.len) < 0)
+            return -1;
+        if (hdr_value(c, b, bl, "original-envelope-id") > 0 &&
+            set_field(c->d, BOUNCE_DSN_ORIGINAL_ENVELOPE_ID, c->tmp.p, c->tmp.len) < 0)
+            return -1;
+    }
+    /* pass 2: records */
+    pos = 0;
+    while (next_block(p, len, &pos, &b, &bl)) {
+        bounce_record_t *r;
+        int got, ev = block_event(b, bl);
+        size_t fl;
+        int64_t when = INT64_MIN;
+        if (!ev)
+            continue;
+        /* a failure report lists the failed recipients; delayed/delivered rows of a
+         * failure report are not failures and are left out */
+        if (any_failed && ev != BOUNCE_EVENT_BOUNCED)
+            continue;
+        if (!any_failed && any_delay && ev != BOUNCE_EVENT_DELAYED)
+            continue;
+        r = new_record(c);
+        if (!r) {
+            if (c->capped)
+                break;
+            return -1;
+        }
+        r->status = (uint8_t)ev;
+        got = rec_from_hdr(c, r, BOUNCE_FIELD_RECIPIENT, b, bl, "final-recipient", 1);
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            if (rec_from_hdr(c, r, BOUNCE_FIELD_RECIPIENT, b, bl, "x-actual-recipient", 1) < 0)
+                return -1;
+            if (!bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &fl) &&
+                rec_from_hdr(c, r, BOUNCE_FIELD_RECIPIENT, b, bl, "original-recipient", 1) < 0)
+                return -1;
+        }
+        if (!bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &fl) ||
+            !memchr(bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &fl), '@', fl)) {
+            bounce__record_release(r);
+            c->d->nrec--;
+            continue;
+        }
+        {
+            /* the same recipient twice in one report: keep the first (bounded scan) */
+            const char *ra = bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &fl);
+            size_t j, lo = c->d->nrec > 65 ? c->d->nrec - 65 : 0;
+            int dup = 0;
+            if (lo < first_rec)
+                lo = first_rec;
+            for (j = lo; j + 1 < c->d->nrec; j++) {
+                size_t ol;
+                const char *oa = bounce__record_field(&c->d->rec[j], BOUNCE_FIELD_RECIPIENT, &ol);
+                if (oa && addr_eq(oa, ol, ra, fl))
+                    dup = 1;
+            }
+            if (dup) {
+                bounce__record_release(r);
+                c->d->nrec--;
+                continue;
+            }
+        }
+        if (rec_from_hdr(c, r, BOUNCE_FIELD_ORIGINAL_RECIPIENT, b, bl, "original-recipient", 1) < 0 ||
+            rec_from_hdr(c, r, BOUNCE_FIELD_ENHANCED, b, bl, "status", 0) < 0 ||
+            rec_from_hdr(c, r, BOUNCE_FIELD_REMOTE_MTA, b, bl, "remote-mta", 2) < 0 ||
+            rec_from_hdr(c, r, BOUNCE_FIELD_DIAGNOSTIC, b, bl, "diagnostic-code", 2) < 0)
+            return -1;
+        {
+            /* keep only a valid "d.d.d" enhanced code */
+            const char *es = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &fl);
+            if (es) {
+                size_t k = 0;
+                while (k < fl && (es[k] == '.' || (es[k] >= '0' && es[k] <= '9')))
+                    k++;
+                if (k < 5 || !(es[0] >= '2' && es[0] <= '5') || es[1] != '.') {
+                    r->off[BOUNCE_FIELD_ENHANCED] = BOUNCE__ABSENT;
+                } else {
+                    r->flen[BOUNCE_FIELD_ENHANCED] = (uint32_t)k;
+                    r->mem.p[r->off[BOUNCE_FIELD_ENHANCED] + k] = '\0';
+                }
+            }
+        }
+        if (hdr_value(c, b, bl, "last-attempt-date") > 0)
+            when = parse_date(c->tmp.p, c->tmp.len);
+        r->time = when;
+        if (c->d->field[BOUNCE_DSN_REPORTING_MTA] &&
+            bounce__record_set_str(r, BOUNCE_FIELD_REPORTING_MTA,
+                                   c->d->field[BOUNCE_DSN_REPORTING_MTA]) < 0)
+            return -1;
+        nr++;
+    }
+    return nr;
+}
+
+/* ------------------------------------------------------------------ feedback (ARF) */
+
+static int parse_feedback(ctx *c)
+{
+    const char *p = c->fb.p;
+    size_t len = c->fb.len, pos = 0;
+    int n = 0;
+    static const char *const rcpt_fields[] = {"original-rcpt-to", "removal-recipient"};
+    size_t f;
+    if (hdr_value(c, p, len, "feedback-type") > 0 &&
+        set_field(c->d, BOUNCE_DSN_FEEDBACK_TYPE, c->tmp.p, c->tmp.len) < 0)
+        return -1;
+    if (hdr_value(c, p, len, "source-ip") > 0 &&
+        set_field(c->d, BOUNCE_DSN_SOURCE_IP, c->tmp.p, c->tmp.len) < 0)
+        return -1;
+    if (hdr_value(c, p, len, "reporting-mta") > 0) {
+        const char *s = c->tmp.p, *semi = memchr(c->tmp.p, ';', c->tmp.len);
+        size_t sn = c->tmp.len;
+        if (semi) {
+            sn -= (size_t)(semi + 1 - s);
+            s = semi + 1;
+        }
+        if (set_field(c->d, BOUNCE_DSN_REPORTING_MTA, s, sn) < 0)
+            return -1;
+    }
+    if (hdr_value(c, p, len, "original-mail-from") > 0 &&
+        set_field(c->d, BOUNCE_DSN_ENVELOPE_SENDER, c->tmp.p, c->tmp.len) < 0)
+        return -1;
+    for (f = 0; f < BOUNCE__ARRAY_LEN(rcpt_fields) && n == 0; f++) {
+        size_t fl = strlen(rcpt_fields[f]);
+        pos = 0;
+        while (pos < len) {
+            size_t e = line_end(p, len, pos);
+            if (e - pos > fl && bounce__strncaseeq(p + pos, fl, rcpt_fields[f]) &&
+                p[pos + fl] == ':') {
+                const char *a = p + pos + fl + 1;
+                size_t an = e - pos - fl - 1;
+                clean_addr(&a, &an);
+                if (an && find_record(c->d, a, an) < 0) {
+                    bounce_record_t *r = new_record(c);
+                    if (!r) {
+                        if (c->capped)
+                            break;
+                        return -1;
+                    }
+                    r->status = BOUNCE_EVENT_FEEDBACK;
+                    if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0)
+                        return -1;
+                    n++;
+                }
+            }
+            pos = e < len ? e + 1 : len;
+        }
+    }
+    if (n == 0 && c->orig) {
+        const char *a;
+        size_t an;
+        if (header_addr(c, c->orig, c->orig_len, "to", &a, &an)) {
+            bounce_record_t *r = new_record(c);
+            if (!r)
+                return c->capped ? 0 : -1;
+            r->status = BOUNCE_EVENT_FEEDBACK;
+            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0)
+                return -1;
+            n++;
+        }
+    }
+    {
+        size_t i;
+        const char *ft = c->d->field[BOUNCE_DSN_FEEDBACK_TYPE];
+        for (i = 0; ft && i < c->d->nrec; i++) {
+            size_t dl;
+            if (!bounce__record_field(&c->d->rec[i], BOUNCE_FIELD_DIAGNOSTIC, &dl)) {
+                c->tmp.len = 0;
+                if (bounce__buf_printf(&c->tmp, "Feedback-Type: %s", ft) < 0 ||
+                    bounce__record_set(&c->d->rec[i], BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p,
+                                       c->tmp.len) < 0)
+                    return -1;
+            }
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ human text */
+
+/* Where the returned message starts inside the human text; len if nowhere. */
+static size_t find_original_marker(const char *t, size_t len, size_t *hdr_start)
+{
+    static const char *const marks[] = {
+        "copy of the message",      "original message",        "unsent message",
+        "returned message",         "message follows",         "original headers",
+        "header of the original",   "headers of the original", "copy of your message",
+        "message header follows",   "rejected message",        "bounced e-mail",
+        "original mail",            "headers follow",          "included below",
+        "message headers follow",   "undelivered message",     "message text follows",
+        "content-type: message/rfc822"};
+    size_t pos = 0;
+    while (pos < len) {
+        size_t e = line_end(t, len, pos), k = pos, i;
+        size_t n;
+        while (k < e && is_wsp(t[k]))
+            k++;
+        n = e - k;
+        if (n >= 8 && n < 120) {
+            int punct = !((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= 'A' && t[k] <= 'Z') ||
+                          (unsigned char)t[k] >= 0x80);
+            int ends = t[e - 1] == ':' || t[e - 1] == '-' || t[e - 1] == '=' ||
+                       t[e - 1] == '*';
+            for (i = 0; i < BOUNCE__ARRAY_LEN(marks); i++) {
+                if (!contains_ci(t + k, n, marks[i]))
+                    continue;
+                if (punct || ends || starts_ci(t + k, n, "content-type") ||
+                    starts_ci(t + k, n, marks[i]) || starts_ci(t + k, n, "below this line") ||
+                    starts_ci(t + k, n, "this is a copy")) {
+                    /* headers start at the first header-looking line after it */
+                    size_t q = e < len ? e + 1 : len;
+                    while (q < len) {
+                        size_t qe = line_end(t, len, q);
+                        if (qe > q && !is_wsp(t[q]) && memchr(t + q, ':', qe - q))
+                            break;
+                        if (qe - q > 0 && !is_wsp(t[q]))
+                            break;
+                        q = qe < len ? qe + 1 : len;
+                    }
+                    *hdr_start = q;
+                    return pos;
+                }
+            }
+        }
+        pos = e < len ? e + 1 : len;
+    }
+    *hdr_start = len;
+    return len;
+}
+
+/* Length of a header block starting at t (up to the first blank line). */
+static size_t header_block_len(const char *t, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t e = line_end(t, len, pos);
+        if (e == pos)
+            return pos;
+        pos = e < len ? e + 1 : len;
+    }
+    return len;
+}
+
+static int is_header_label(const char *s, size_t n)
+{
+    static const char *const hdrs[] = {"from:",    "to:",          "cc:",        "bcc:",
+                                       "sender:",  "reply-to:",    "return-path:", "subject:",
+                                       "date:",    "sent:",        "message-id:", "received:",
+                                       "delivered-to:", "x-", "envelope-from", "in-reply-to:",
+                                       "references:", "list-", "dkim-", "authentication-results:",
+                                       "mail from:", "smtp.mailfrom", "sender address:",
+                                       "from ", ">>> mail from"};
+    size_t i;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++)
+        if (starts_ci(s, n, hdrs[i]))
+            return 1;
+    return 0;
+}
+
+/* Labels after which an address is a recipient. */
+static size_t recipient_label(const char *s, size_t n)
+{
+    static const char *const labels[] = {
+        "final-recipient:", "original-recipient:", "recipient address:", "recipient:",
+        "recipients:", "failed recipient:", "failed recipients:", "invalid recipient:",
+        "rcpt to:", ">>> rcpt to:", "rcpt:", "address:", "e-mail address:", "email address:",
+        "to address:", "original recipient:", "unknown user:", "user:", "mailbox:",
+        "addressee:", "destinataire :", "destinataire:", "empfänger:", "failed address:",
+        "delivery to:", "to:", "target mail address:", "for:"};
+    size_t i;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(labels); i++)
+        if (starts_ci(s, n, labels[i]))
+            return strlen(labels[i]);
+    return 0;
+}
+
+static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
+{
+    size_t i;
+    for (i = 0; i < c->nc; i++)
+        if (addr_eq(c->c[i].addr, c->c[i].alen, a, an))
+            return 0;
+    if (c->nc >= MAX_RCPTS) {
+        c->capped = 1;
+        return 0;
+    }
+    if (c->nc == c->capc) {
+        size_t nc = c->capc ? c->capc * 2 : 8;
+        cand *n = bounce__realloc(c->c, nc * sizeof(*n));
+        if (!n)
+            return -1;
+        c->c = n;
+        c->capc = nc;
+    }
+    c->c[c->nc].addr = a;
+    c->c[c->nc].alen = an;
+    c->c[c->nc].diag = NULL;
+    c->c[c->nc].dlen = 0;
+    c->c[c->nc].line_off = line_off;
+    c->nc++;
+    return 0;
+}
+
+static int excluded(ctx *c, const char *a, size_t an)
+{
+    static const char *const hdrs[] = {"from", "return-path", "sender", "reply-to"};
+    size_t i;
+    if (is_system_local(a, an))
+        return 1;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++) {
+        const char *h;
+        size_t hn;
+        if (header_addr(c, c->top, c->top_len, hdrs[i], &h, &hn) && addr_eq(h, hn, a, an))
+            return 1;
+    }
+    return 0;
+}
+
+/* Scan the human text for recipient lines. strong=1: address first on its line (or after
+ * a recipient label); strong=0: anywhere outside header-like lines. */
+static int scan_text(ctx *c, int strong)
+{
+    const char *t = c->text.p;
+    size_t len = c->human_len, pos = 0;
+    while (pos < len) {
+        size_t e = line_end(t, len, pos), k = pos, lab;
+        const char *at;
+        while (k < e && (is_wsp(t[k]) || t[k] == '*' || t[k] == '-' || t[k] == '>' ||
+                         t[k] == '#' || t[k] == '.'))
+            k++;
+        if (k < e && !memchr(t + k, '@', e - k)) {
+            pos = e < len ? e + 1 : len;
+            continue;
+        }
+        if (is_header_label(t + k, e - k) && !starts_ci(t + k, e - k, "to:")) {
+            pos = e < len ? e + 1 : len;
+            continue;
+        }
+        lab = recipient_label(t + k, e - k);
+        if (strong) {
+            size_t q = k + lab, b, ae;
+            const char *ap;
+            while (q < e && (is_wsp(t[q]) || t[q] == '<' || t[q] == '"' || t[q] == '\'' ||
+                             t[q] == '(' || t[q] == '['))
+                q++;
+            if (starts_ci(t + q, e - q, "mailto:"))
+                q += 7;
+            if (starts_ci(t + k, e - k, "to:") && lab == 3) {
+                /* "To:" only counts when nothing else is on the line */
+                (void)0;
+            }
+            ap = memchr(t + q, '@', e - q);
+            if (!ap) {
+                pos = e < len ? e + 1 : len;
+                continue;
+            }
+            if (addr_at(t, e, (size_t)(ap - t), &b, &ae) && b == q) {
+                /* what follows the address must not be running prose */
+                size_t r = ae;
+                int ok = 1;
+                while (r < e && (t[r] == '>' || t[r] == '"' || t[r] == '\'' || t[r] == ')' ||
+                                 t[r] == ']'))
+                    r++;
+                if (r < e && !(t[r] == ':' || is_wsp(t[r]) || t[r] == ',' || t[r] == ';' ||
+                               t[r] == '.' || t[r] == '(' || t[r] == '<'))
+                    ok = 0;
+                if (lab == 3 && starts_ci(t + k, e - k, "to:")) {
+                    /* "To: addr" in the quoted headers of an Exchange NDR: only when alone */
+                    size_t z = r;
+                    while (z < e && is_wsp(t[z]))
+                        z++;
+                    ok = 0;
+                    (void)z;
+                }
+                if (ok && !excluded(c, t + b, ae - b) && add_cand(c, t + b, ae - b, pos) < 0)
+                    return -1;
+            }
+        } else {
+            size_t i;
+            for (at = memchr(t + k, '@', e - k); at; at = memchr(at + 1, '@', (size_t)(t + e - at - 1))) {
+                size_t b, ae;
+                i = (size_t)(at - t);
+                if (addr_at(t, e, i, &b, &ae) && !excluded(c, t + b, ae - b)) {
+                    /* not the sender in "MAIL FROM:<...>" or "from <...>" */
+                    if (b >= 5 && (contains_ci(t + (b >= 12 ? b - 12 : 0), b >= 12 ? 12 : b, "from:") ||
+                                   contains_ci(t + (b >= 6 ? b - 6 : 0), b >= 6 ? 6 : b, "from ")))
+                        continue;
+                    if (add_cand(c, t + b, ae - b, pos) < 0)
+                        return -1;
+                }
+                if (at + 1 >= t + e)
+                    break;
+            }
+        }
+        pos = e < len ? e + 1 : len;
+    }
+    return 0;
+}
+
+/* Give each candidate the text from its line to the next candidate's line. */
+static void cand_diags(ctx *c)
+{
+    size_t i;
+    const char *t = c->text.p;
+    for (i = 0; i < c->nc; i++) {
+        size_t start = (size_t)(c->c[i].addr - t) + c->c[i].alen;
+        size_t end = c->human_len, j;
+        for (j = 0; j < c->nc; j++)
+            if (c->c[j].line_off > c->c[i].line_off && c->c[j].line_off < end)
+                end = c->c[j].line_off;
+        if (end < start)
+            end = start;
+        c->c[i].diag = t + start;
+        c->c[i].dlen = end - start;
+        {
+            /* only punctuation after the address: take the text after the last candidate */
+            const char *s = c->c[i].diag;
+            size_t n = c->c[i].dlen, k, alnum = 0;
+            for (k = 0; k < n; k++)
+                if ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+                    (s[k] >= '0' && s[k] <= '9'))
+                    alnum++;
+            if (alnum < 4) {
+                size_t last = 0;
+                for (j = 0; j < c->nc; j++) {
+                    size_t s2 = (size_t)(c->c[j].addr - t) + c->c[j].alen;
+                    if (s2 > last)
+                        last = s2;
+                }
+                if (last < c->human_len && c->human_len - last > n) {
+                    c->c[i].diag = t + last;
+                    c->c[i].dlen = c->human_len - last;
+                }
+            }
+        }
+    }
+}
+
+static int bounce_like(ctx *c)
+{
+    static const char *const subj[] = {
+        "undeliver", "returned mail", "delivery status", "delivery failure", "delivery fail",
+        "failure notice", "non-deliver", "nondeliver", "not delivered", "could not be delivered",
+        "unzustellbar", "non remis", "mail system error", "delivery problem", "returned to sender",
+        "bounce", "rejected", "failed delivery", "delivery notification", "undelivered",
+        "error", "unable to deliver", "mail failure", "notice", "returning message",
+        "delivery report"};
+    static const char *const body[] = {
+        "could not be delivered", "couldn't be delivered", "was not delivered", "undeliverable",
+        "permanent error", "delivery failed", "failed permanently", "wasn't able to deliver",
+        "unable to deliver", "not be delivered", "delivery has failed", "did not reach",
+        "could not deliver", "fatal error", "was rejected", "delivery to the following",
+        "delivery failure", "following address", "following recipient", "user unknown",
+        "couldn't deliver", "mail delivery", "undelivered", "returned to you", "permanently",
+        "not delivered", "rejected", "no such user", "delivery problem", "failed"};
+    size_t i, vlen;
+    const char *v;
+    if (bounce__mime_header_raw(c->top, c->top_len, "x-failed-recipients", &vlen))
+        return 1;
+    v = bounce__mime_header_raw(c->top, c->top_len, "from", &vlen);
+    if (v && (contains_ci(v, vlen, "mailer-daemon") || contains_ci(v, vlen, "postmaster") ||
+              contains_ci(v, vlen, "mail delivery") || contains_ci(v, vlen, "maildelivery") ||
+              contains_ci(v, vlen, "mail-daemon") || contains_ci(v, vlen, "mailer_daemon")))
+        return 1;
+    if (c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT]) {
+        const char *s = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
+        for (i = 0; i < BOUNCE__ARRAY_LEN(subj); i++)
+            if (contains_ci(s, strlen(s), subj[i]))
+                return 1;
+    }
+    for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
+        if (contains_ci(c->text.p, c->human_len, body[i]))
+            return 1;
+    return 0;
+}
+
+static int is_autoreply(ctx *c)
+{
+    static const char *const subj[] = {
+        "auto:", "auto reply", "autoreply", "auto-reply", "automatic reply", "out of office",
+        "out of the office", "vacation", "abwesenheit", "réponse automatique",
+        "respuesta automática", "risposta automatica", "automatisch antwoord", "away from",
+        "自動応答", "自動返信", "不在", "автоответ", "on leave", "away until", "auto response",
+        "autoresponse", "abwesend"};
+    size_t vlen, i;
+    const char *v;
+    v = bounce__mime_header_raw(c->top, c->top_len, "auto-submitted", &vlen);
+    if (v && starts_ci(v, vlen, "auto-replied"))
+        return 1;
+    if (bounce__mime_header_raw(c->top, c->top_len, "x-autoreply", &vlen) ||
+        bounce__mime_header_raw(c->top, c->top_len, "x-autorespond", &vlen) ||
+        bounce__mime_header_raw(c->top, c->top_len, "x-autoresponder", &vlen))
+        return 1;
+    v = bounce__mime_header_raw(c->top, c->top_len, "precedence", &vlen);
+    if (v && starts_ci(v, vlen, "auto_reply"))
+        return 1;
+    if (c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT]) {
+        const char *s = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
+        for (i = 0; i < BOUNCE__ARRAY_LEN(subj); i++)
+            if (contains_ci(s, strlen(s), subj[i]))
+                return 1;
+    }
+    return 0;
+}
+
+/* Append text/html as plain text (tags dropped, a few entities decoded). */
+static int html_to_text(bounce__buf *out, const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '<') {
+            size_t j = i + 1;
+            int block = 0;
+            if (j < n && (s[j] == '/' ))
+                j++;
+            if (j + 1 < n && ((bounce__ascii_lower((unsigned char)s[j]) == 'b' &&
+                               bounce__ascii_lower((unsigned char)s[j + 1]) == 'r') ||
+                              bounce__ascii_lower((unsigned char)s[j]) == 'p' ||
+                              bounce__ascii_lower((unsigned char)s[j]) == 'd' ||
+                              bounce__ascii_lower((unsigned char)s[j]) == 't' ||
+                              bounce__ascii_lower((unsigned char)s[j]) == 'h' ||
+                              bounce__ascii_lower((unsigned char)s[j]) == 'l'))
+                block = 1;
+            if (j + 5 < n && (starts_ci(s + j, n - j, "style") || starts_ci(s + j, n - j, "script")) &&
+                s[i + 1] != '/') {
+                const char *end = bounce__memcasestr(s + j, n - j,
+                                                     bounce__ascii_lower((unsigned char)s[j]) == 's' &&
+                                                             bounce__ascii_lower((unsigned char)s[j + 1]) == 't'
+                                                         ? "</style"
+                                                         : "</script");
+                if (end)
+                    i = (size_t)(end - s);
+            }
+            while (i < n && s[i] != '>')
+                i++;
+            if (block && bounce__buf_putc(out, '\n') < 0)
+                return -1;
+            continue;
+        }
+        if (ch == '&') {
+            static const struct {
+                const char *e;
+                char c;
+            } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&nbsp;", ' '},
+                        {"&quot;", '"'}, {"&#39;", '\''}};
+            size_t k;
+            int done = 0;
+            for (k = 0; k < BOUNCE__ARRAY_LEN(ents); k++)
+                if (starts_ci(s + i, n - i, ents[k].e)) {
+                    if (bounce__buf_putc(out, ents[k].c) < 0)
+                        return -1;
+                    i += strlen(ents[k].e) - 1;
+                    done = 1;
+                    break;
+                }
+            if (done)
+                continue;
+        }
+        if (bounce__buf_putc(out, ch) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the parse */
+
+static int collect_parts(ctx *c)
+{
+    size_t i;
+    int have_text = 0, have_ds = 0, have_fb = 0, have_orig = 0;
+    bounce__buf html = {0};
+    int r = 0;
+    for (i = 0; i < c->m.nparts; i++) {
+        const bounce__mime_part *p = &c->m.parts[i];
+        const char *ty = p->type;
+        if (p->embedded) {
+            if (!have_orig && p->parent >= 0 && !c->m.parts[p->parent].embedded) {
+                c->orig = p->hdr;
+                c->orig_len = p->hdr_len;
+                have_orig = 1;
+            }
+            continue;
+        }
+        if (!strcmp(ty, "message/delivery-status") ||
+            !strcmp(ty, "message/global-delivery-status")) {
+            if (!have_ds || c->ds.len < TEXT_CAP) {
+                if (c->ds.len && bounce__buf_putc(&c->ds, '\n') < 0)
+                    goto nomem;
+                r = bounce__mime_decode(p, &c->ds, TEXT_CAP);
+                if (r < 0)
+                    goto nomem;
+                if (bounce__buf_putc(&c->ds, '\n') < 0)
+                    goto nomem;
+                have_ds = 1;
+            }
+        } else if (!strcmp(ty, "message/feedback-report")) {
+            if (!have_fb) {
+                if (bounce__mime_decode(p, &c->fb, TEXT_CAP) < 0)
+                    goto nomem;
+                have_fb = 1;
+            }
+        } else if (!strcmp(ty, "text/rfc822-headers") || !strcmp(ty, "message/global-headers") ||
+                   !strcmp(ty, "message/rfc822-headers")) {
+            if (!have_orig && p->encoding == BOUNCE__MIME_ENC_IDENTITY) {
+                c->orig = p->body;
+                c->orig_len = header_block_len(p->body, p->body_len);
+                have_orig = 1;
+            }
+        } else if (!strcmp(ty, "text/plain") && !p->attachment &&
+                   (i == 0 || strncmp(ty, "multipart/", 10))) {
+            if (c->text.len < TEXT_CAP && (have_text == 0 || c->m.parts[i].depth <= 2)) {
+                if (have_text && bounce__buf_putc(&c->text, '\n') < 0)
+                    goto nomem;
+                r = bounce__mime_decode(p, &c->text, TEXT_CAP - c->text.len);
+                if (r < 0)
+                    goto nomem;
+                if (r > 0 && add_warning(c->d, "human-readable part cut at 256 KiB") < 0)
+                    goto nomem;
+                have_text = 1;
+            }
+        } else if (!strcmp(ty, "text/html") && !p->attachment && !html.len) {
+            bounce__buf raw = {0};
+            if (bounce__mime_decode(p, &raw, TEXT_CAP) < 0 ||
+                html_to_text(&html, raw.p ? raw.p : "", raw.len) < 0) {
+                bounce__buf_free(&raw);
+                goto nomem;
+            }
+            bounce__buf_free(&raw);
+        }
+    }
+    if (!have_text && html.len && bounce__buf_append(&c->text, html.p, html.len) < 0)
+        goto nomem;
+    bounce__buf_free(&html);
+    if (bounce__buf_terminate(&c->text) < 0)
+        return -1;
+    return 0;
+nomem:
+    bounce__buf_free(&html);
+    return -1;
+}
+
+static int text_records(ctx *c)
+{
+    size_t i;
+    int n = 0;
+    const char *fr;
+    size_t frn;
+
+    /* X-Failed-Recipients (Exim) names them outright */
+    if (hdr_value(c, c->top, c->top_len, "x-failed-recipients") > 0) {
+        /* addresses in tmp are copied into the text buffer's candidates by position:
+         * find each one in the human text so it gets a diagnostic */
+        bounce__buf list = {0};
+        if (bounce__buf_append(&list, c->tmp.p, c->tmp.len) < 0)
+            return -1;
+        for (i = 0; i < list.len; i++) {
+            if (list.p[i] == '@') {
+                size_t b, e;
+                if (addr_at(list.p, list.len, i, &b, &e)) {
+                    const char *hit = NULL;
+                    size_t pos = 0;
+                    while (pos + (e - b) <= c->human_len) {
+                        const char *h = bounce__memcasestr(c->text.p + pos, c->human_len - pos, "");
+                        (void)h;
+                        break;
+                    }
+                    {
+                        /* case-insensitive search of the address in the text */
+                        size_t k;
+                        for (k = 0; k + (e - b) <= c->human_len; k++)
+                            if (addr_eq(c->text.p + k, e - b, list.p + b, e - b) &&
+                                (k == 0 || !local_char((unsigned char)c->text.p[k - 1]))) {
+                                hit = c->text.p + k;
+                                break;
+                            }
+                    }
+                    if (hit) {
+                        size_t lo = (size_t)(hit - c->text.p);
+                        while (lo > 0 && c->text.p[lo - 1] != '\n')
+                            lo--;
+                        if (add_cand(c, hit, e - b, lo) < 0) {
+                            bounce__buf_free(&list);
+                            return -1;
+                        }
+                    } else {
+                        /* not in the text: keep it with the header as its only home */
+                        bounce_record_t *r;
+                        if (find_record(c->d, list.p + b, e - b) < 0) {
+                            r = new_record(c);
+                            if (!r) {
+                                bounce__buf_free(&list);
+                                return c->capped ? 0 : -1;
+                            }
+                            r->status = BOUNCE_EVENT_BOUNCED;
+                            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list.p + b, e - b) < 0) {
+                                bounce__buf_free(&list);
+                                return -1;
+                            }
+                            n++;
+                        }
+                    }
+                    i = e;
+                }
+            }
+        }
+        bounce__buf_free(&list);
+    }
+    if (scan_text(c, 1) < 0)
+        return -1;
+    if (c->nc == 0 && n == 0) {
+        if (scan_text(c, 0) < 0)
+            return -1;
+    }
+    cand_diags(c);
+    for (i = 0; i < c->nc; i++) {
+        bounce_record_t *r;
+        if (find_record(c->d, c->c[i].addr, c->c[i].alen) >= 0)
+            continue;
+        r = new_record(c);
+        if (!r)
+            return c->capped ? n : -1;
+        r->status = BOUNCE_EVENT_BOUNCED;
+        if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, c->c[i].addr, c->c[i].alen) < 0)
+            return -1;
+        if (squeeze(c, c->c[i].diag, c->c[i].dlen) < 0)
+            return -1;
+        if (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
+            return -1;
+        n++;
+    }
+    (void)fr;
+    (void)frn;
+    return n;
+}
+
+/* Diagnostic for DSN records that lack one, from the human text. */
+static int fill_missing_diags(ctx *c, size_t from)
+{
+    size_t i, j;
+    int scanned = 0;
+    for (i = from; i < c->d->nrec; i++) {
+        bounce_record_t *r = &c->d->rec[i];
+        size_t dl, al;
+        const char *diag = bounce__record_field(r, BOUNCE_FIELD_DIAGNOSTIC, &dl);
+        const char *a = bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &al);
+        if (diag && dl)
+            continue;
+        if (!scanned) {
+            if (scan_text(c, 1) < 0)
+                return -1;
+            cand_diags(c);
+            scanned = 1;
+        }
+        for (j = 0; j < c->nc; j++)
+            if (a && addr_eq(c->c[j].addr, c->c[j].alen, a, al)) {
+                if (squeeze(c, c->c[j].diag, c->c[j].dlen) < 0)
+                    return -1;
+                if (c->tmp.len &&
+                    bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
+                    return -1;
+                break;
+            }
+        if (j == c->nc && c->nc == 0 && c->human_len) {
+            /* one recipient, no address in the text: the text is the diagnostic */
+            if (c->d->nrec - from == 1) {
+                if (squeeze(c, c->text.p, c->human_len) < 0)
+                    return -1;
+                if (c->tmp.len &&
+                    bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int parse_message(ctx *c, const char *buf, size_t len)
+{
+    bounce_dsn_t *d = c->d;
+    size_t vlen, i;
+    const char *v;
+    int n;
+    char rtype[40];
+    unsigned w;
+
+    if (bounce__mime_parse(&c->m, buf, len) < 0)
+        return -1;
+    w = c->m.warnings;
+    if ((w & BOUNCE__MIME_W_DEPTH) && add_warning(d, "MIME nesting deeper than 16 levels: inner parts skipped") < 0)
+        return -1;
+    if ((w & BOUNCE__MIME_W_PARTS) && add_warning(d, "more than 256 MIME parts: the rest skipped") < 0)
+        return -1;
+    if ((w & BOUNCE__MIME_W_NOBOUNDARY) && add_warning(d, "multipart without its boundary: read as text") < 0)
+        return -1;
+    if ((w & BOUNCE__MIME_W_UNCLOSED) && add_warning(d, "multipart without its closing boundary (truncated message?)") < 0)
+        return -1;
+    if ((w & BOUNCE__MIME_W_NUL) && add_warning(d, "NUL bytes in the message (read as spaces)") < 0)
+        return -1;
+    if ((w & BOUNCE__MIME_W_NOHEADER) && add_warning(d, "no header block: read as text") < 0)
+        return -1;
+    if (!c->m.nparts)
+        return 0;
+    c->top = c->m.parts[0].hdr;
+    c->top_len = c->m.parts[0].hdr_len;
+    if (set_field_hdr(c, BOUNCE_DSN_BOUNCE_SUBJECT, c->top, c->top_len, "subject") < 0 ||
+        set_field_hdr(c, BOUNCE_DSN_BOUNCE_FROM, c->top, c->top_len, "from") < 0)
+        return -1;
+    v = bounce__mime_header_raw(c->top, c->top_len, "date", &vlen);
+    c->date = v ? parse_date(v, vlen) : INT64_MIN;
+    rtype[0] = '\0';
+    v = bounce__mime_header_raw(c->top, c->top_len, "content-type", &vlen);
+    if (v)
+        bounce__mime_param(v, vlen, "report-type", rtype, sizeof(rtype), 1);
+
+    if (collect_parts(c) < 0)
+        return -1;
+
+    /* the returned message inside the text when no MIME part carries it */
+    {
+        size_t hs;
+        size_t cut = find_original_marker(c->text.p, c->text.len, &hs);
+        c->human_len = cut;
+        if (!c->orig && hs < c->text.len) {
+            c->orig = c->text.p + hs;
+            c->orig_len = header_block_len(c->orig, c->text.len - hs);
+        }
+    }
+    /* DSN fields written as plain text (no message/delivery-status part) */
+    if (!c->ds.len) {
+        const char *t = c->text.p;
+        size_t pos = 0, tl = c->human_len;
+        while (pos < tl) {
+            size_t e = line_end(t, tl, pos);
+            if (starts_ci(t + pos, e - pos, "final-recipient:") ||
+                (starts_ci(t + pos, e - pos, "reporting-mta:") &&
+                 bounce__memcasestr(t + pos, tl - pos, "\nfinal-recipient:"))) {
+                if (bounce__buf_append(&c->ds, t + pos, tl - pos) < 0)
+                    return -1;
+                break;
+            }
+            pos = e < tl ? e + 1 : tl;
+        }
+    }
+    if (c->orig) {
+        if (set_field_hdr(c, BOUNCE_DSN_ORIG_MESSAGE_ID, c->orig, c->orig_len, "message-id") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_SUBJECT, c->orig, c->orig_len, "subject") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_FROM, c->orig, c->orig_len, "from") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_TO, c->orig, c->orig_len, "to") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_DATE, c->orig, c->orig_len, "date") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_LIST_ID, c->orig, c->orig_len, "list-id") < 0 ||
+            set_field_hdr(c, BOUNCE_DSN_ORIG_X_MAILER, c->orig, c->orig_len, "x-mailer") < 0)
+            return -1;
+        if (hdr_value(c, c->orig, c->orig_len, "return-path") > 0) {
+            const char *s = c->tmp.p;
+            size_t sn = c->tmp.len;
+            clean_addr(&s, &sn);
+            if (sn && set_field(d, BOUNCE_DSN_ENVELOPE_SENDER, s, sn) < 0)
+                return -1;
+        }
+        {
+            /* trim "<id>" brackets from the Message-ID */
+            char *mid = d->field[BOUNCE_DSN_ORIG_MESSAGE_ID];
+            if (mid) {
+                size_t ml = strlen(mid);
+                if (ml >= 2 && mid[0] == '<') {
+                    char *gt = strchr(mid, '>');
+                    size_t nl = gt ? (size_t)(gt - mid - 1) : ml - 1;
+                    memmove(mid, mid + 1, nl);
+                    mid[nl] = '\0';
+                }
+            }
+        }
+    }
+
+    /* 1. delivery status */
+    if (c->ds.len) {
+        size_t first = d->nrec;
+        n = parse_ds(c);
+        if (n < 0)
+            return -1;
+        if (n > 0 && fill_missing_diags(c, first) < 0)
+            return -1;
+    }
+    /* 2. feedback report */
+    if (d->nrec == 0 && (c->fb.len || !strcmp(rtype, "feedback-report"))) {
+        n = parse_feedback(c);
+        if (n < 0)
+            return -1;
+        if (n > 0 || c->fb.len) {
+            d->kind = BOUNCE_DSN_FEEDBACK;
+            goto done;
+        }
+    }
+    /* 3. NDR text */
+    if (d->nrec == 0 && bounce_like(c)) {
+        n = text_records(c);
+        if (n < 0)
+            return -1;
+    }
+    /* 4. auto-reply */
+    if (d->nrec == 0 && is_autoreply(c)) {
+        const char *a;
+        size_t an;
+        if (header_addr(c, c->top, c->top_len, "from", &a, &an)) {
+            bounce_record_t *r = new_record(c);
+            if (!r)
+                return -1;
+            r->status = BOUNCE_EVENT_AUTOREPLY;
+            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0)
+                return -1;
+            if (d->field[BOUNCE_DSN_BOUNCE_SUBJECT] &&
+                bounce__record_set_str(r, BOUNCE_FIELD_DIAGNOSTIC, d->field[BOUNCE_DSN_BOUNCE_SUBJECT]) < 0)
+                return -1;
+            /* the message answered is the one the auto-reply refers to */
+            d->kind = BOUNCE_DSN_AUTOREPLY;
+        }
+    }
+done:
+    if (!d->kind) {
+        int failed = 0, delayed = 0, delivered = 0;
+        for (i = 0; i < d->nrec; i++) {
+            int st = d->rec[i].status;
+            if (st == BOUNCE_EVENT_BOUNCED)
+                failed = 1;
+            else if (st == BOUNCE_EVENT_DELAYED)
+                delayed = 1;
+            else if (st == BOUNCE_EVENT_DELIVERED)
+                delivered = 1;
+        }
+        d->kind = failed ? BOUNCE_DSN_BOUNCE
+                         : delayed ? BOUNCE_DSN_DELAY : delivered ? BOUNCE_DSN_DELIVERED : BOUNCE_DSN_NONE;
+    }
+    if (c->capped && add_warning(d, "more than 10000 recipients: the rest skipped") < 0)
+        return -1;
+    for (i = 0; i < d->nrec; i++)
+        if (finish_record(c, &d->rec[i], INT64_MIN) < 0)
+            return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ public API */
+
+bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t len,
+                                 const char *name, uint32_t flags, bounce_dsn_t **out)
+{
+    ctx c;
+    bounce_dsn_t *d;
+    (void)flags;
+    if (!out || (!buf && len) || !kb)
+        return BOUNCE_E_INVAL;
+    d = bounce__calloc(1, sizeof(*d));
+    if (!d)
+        return BOUNCE_E_NOMEM;
+    memset(&c, 0, sizeof(c));
+    c.d = d;
+    c.kb = kb;
+    c.name = name;
+    c.date = INT64_MIN;
+    if (parse_message(&c, buf ? buf : "", len) < 0) {
+        bounce__mime_free(&c.m);
+        bounce__buf_free(&c.text);
+        bounce__buf_free(&c.ds);
+        bounce__buf_free(&c.fb);
+        bounce__buf_free(&c.tmp);
+        bounce__free(c.c);
+        bounce_dsn_free(d);
+        return BOUNCE_E_NOMEM;
+    }
+    bounce__mime_free(&c.m);
+    bounce__buf_free(&c.text);
+    bounce__buf_free(&c.ds);
+    bounce__buf_free(&c.fb);
+    bounce__buf_free(&c.tmp);
+    bounce__free(c.c);
+    *out = d;
+    return BOUNCE_OK;
+}
+
+void bounce_dsn_free(bounce_dsn_t *d)
+{
+    size_t i;
+    if (!d)
+        return;
+    for (i = 0; i < d->nrec; i++)
+        bounce__record_release(&d->rec[i]);
+    bounce__free(d->rec);
+    for (i = 0; i < BOUNCE_DSN_FIELD_COUNT_; i++)
+        bounce__free(d->field[i]);
+    for (i = 0; i < d->nwarn; i++)
+        bounce__free(d->warn[i]);
+    bounce__free(d);
+}
+
+int bounce_dsn_kind(const bounce_dsn_t *d) { return d ? d->kind : BOUNCE_DSN_NONE; }
+
+const char *bounce_dsn_get(const bounce_dsn_t *d, int field)
+{
+    if (!d || field < 0 || field >= BOUNCE_DSN_FIELD_COUNT_)
+        return NULL;
+    return d->field[field];
+}
+
+size_t bounce_dsn_record_count(const bounce_dsn_t *d) { return d ? d->nrec : 0; }
+
+const bounce_record_t *bounce_dsn_record(const bounce_dsn_t *d, size_t i)
+{
+    return d && i < d->nrec ? &d->rec[i] : NULL;
+}
+
+size_t bounce_dsn_warning_count(const bounce_dsn_t *d) { return d ? d->nwarn : 0; }
+
+const char *bounce_dsn_warning(const bounce_dsn_t *d, size_t i)
+{
+    return d && i < d->nwarn ? d->warn[i] : NULL;
+}
+
+bounce_status_t bounce_dsn_to_json(const bounce_dsn_t *d, uint32_t flags, char **out)
+{
+    bounce__buf b = {0};
+    size_t i;
+    if (!d || !out)
+        return BOUNCE_E_INVAL;
+    for (i = 0; i < d->nrec; i++) {
+        if (bounce__record_json(&d->rec[i], flags, &b) < 0 || bounce__buf_putc(&b, '\n') < 0) {
+            bounce__buf_free(&b);
+            return BOUNCE_E_NOMEM;
+        }
+    }
+    if (bounce__buf_terminate(&b) < 0) {
+        bounce__buf_free(&b);
+        return BOUNCE_E_NOMEM;
+    }
+    *out = b.p ? bounce__buf_take(&b) : NULL;
+    if (!*out) {
+        *out = bounce__strdup("");
+        if (!*out)
+            return BOUNCE_E_NOMEM;
+    }
+    return BOUNCE_OK;
+}
