@@ -1,0 +1,649 @@
+/* Postfix log lines -> recipient records.
+ *
+ * Every daemon's lines are read after the syslog prefix (syslog.c). Lines are joined by
+ * queue id in the tracker (tracker.c): cleanup gives the message-id, qmgr the sender,
+ * size and nrcpt, smtpd/pickup start a message (a queue id seen again there is a reused
+ * id: its old state is forgotten), `removed` ends it. Every `to=<...>, ..., status=...`
+ * line (smtp, lmtp, local, virtual, pipe, error, retry, discard) is one delivery attempt
+ * and is emitted at once with what is known of the message so far. NOQUEUE rejects
+ * (smtpd, postscreen, milter) and cleanup header/body rejects are `rejected` records.
+ * `sender non-delivery notification: NEWID` links the notification to its original in
+ * the tracker (BOUNCE__TF_PARENT).
+ *
+ * Nothing is copied to parse a line: fields are spans into the line, copied once into
+ * the record. Only failures need the SMTP stage and reply code worked out.
+ */
+#include <string.h>
+
+#include "tracker.h"
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+struct pf_state {
+    bounce__tracker trk;
+    bounce__buf scratch;
+};
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static int has_prefix(const char *p, size_t n, const char *lit, size_t ln)
+{
+    return n >= ln && memcmp(p, lit, ln) == 0;
+}
+
+static const char *find(const char *h, size_t hn, const char *nd, size_t nn)
+{
+    if (nn == 0)
+        return h;
+    while (hn >= nn) {
+        const char *c = memchr(h, nd[0], hn - nn + 1);
+        if (!c)
+            return NULL;
+        if (memcmp(c, nd, nn) == 0)
+            return c;
+        hn -= (size_t)(c - h) + 1;
+        h = c + 1;
+    }
+    return NULL;
+}
+
+/* last occurrence */
+static const char *rfind(const char *h, size_t hn, const char *nd, size_t nn)
+{
+    if (hn < nn)
+        return NULL;
+    for (size_t i = hn - nn + 1; i-- > 0;)
+        if (h[i] == nd[0] && memcmp(h + i, nd, nn) == 0)
+            return h + i;
+    return NULL;
+}
+
+static int is_alnum(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static const char *const daemons[] = {
+    "smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard", "qmgr",
+    "cleanup", "pickup", "smtpd", "postscreen", "bounce", "defer", "trace", "postsuper",
+    "master", "anvil", "scache", "tlsmgr", "tlsproxy", "dnsblog", "verify", "proxymap",
+    "sendmail", "postdrop", "postqueue", "postlogd", "oqmgr", "showq", "flush", "qmqpd",
+    "spawn", "postmulti", "postfix-script", "postmap", "nqmgr"};
+
+/* Is this syslog tag a Postfix one? "postfix/smtp", "postfix-out/smtp",
+ * "postfix/submission/smtpd", or a custom syslog_name ending in a daemon name. */
+static int postfix_prog(const char *p, size_t n)
+{
+    if (has_prefix(p, n, LIT("postfix")))
+        return 1;
+    const char *sl = NULL;
+    for (size_t i = n; i-- > 0;)
+        if (p[i] == '/') {
+            sl = p + i + 1;
+            break;
+        }
+    if (!sl)
+        return 0;
+    size_t dn = n - (size_t)(sl - p);
+    for (size_t i = 0; i < BOUNCE__ARRAY_LEN(daemons); i++)
+        if (strlen(daemons[i]) == dn && memcmp(daemons[i], sl, dn) == 0)
+            return 1;
+    return 0;
+}
+
+static int probe(const char *line, size_t len)
+{
+    bounce__syslog sl;
+    bounce__buf scratch = {NULL, 0, 0};
+    int r = 0;
+    if (bounce__syslog_parse_ex(line, len, 0, &sl, &scratch) && sl.prog &&
+        postfix_prog(sl.prog, sl.prog_len))
+        r = 2;
+    bounce__buf_free(&scratch);
+    return r;
+}
+
+static void *create(bounce_stream_t *s)
+{
+    (void)s;
+    struct pf_state *st = bounce__calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    bounce__tracker_init(&st->trk);
+    return st;
+}
+
+static void destroy(void *state)
+{
+    struct pf_state *st = state;
+    if (!st)
+        return;
+    bounce__tracker_release(&st->trk);
+    bounce__buf_free(&st->scratch);
+    bounce__free(st);
+}
+
+static int finish(void *state, bounce_stream_t *s)
+{
+    struct pf_state *st = state;
+    /* every delivery attempt was emitted when read; what is left has nothing pending */
+    bounce__tracker_clear(&st->trk, s);
+    return 0;
+}
+
+/* queue id: 5..39 alphanumerics followed by ": " */
+static size_t queue_id(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && i < BOUNCE__TRK_ID_MAX && is_alnum((unsigned char)p[i]))
+        i++;
+    if (i >= 5 && i < BOUNCE__TRK_ID_MAX && i + 1 < n && p[i] == ':' && p[i + 1] == ' ')
+        return i;
+    return 0;
+}
+
+/* A "key=value" list: values end at ", " (or at sep_space, at ' ');
+ * `<...>` values end at the '>' followed by a separator or the end. */
+struct kv {
+    span to, orig_to, relay, dsn, status, from, size, nrcpt, msgid, client, rest;
+};
+
+static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
+{
+    memset(kv, 0, sizeof *kv);
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (p[i] == ' ' || p[i] == ','))
+            i++;
+        size_t ks = i;
+        while (i < n && p[i] != '=' && p[i] != ' ' && p[i] != ',')
+            i++;
+        if (i >= n || p[i] != '=') {
+            /* not a key: skip the word */
+            while (i < n && p[i] != ' ' && p[i] != ',')
+                i++;
+            continue;
+        }
+        span key = {p + ks, i - ks};
+        i++;
+        span v = {p + i, 0};
+        if (i < n && p[i] == '<') {
+            size_t j = i + 1;
+            size_t end = 0;
+            while (j < n) {
+                const char *g = memchr(p + j, '>', n - j);
+                if (!g)
+                    break;
+                j = (size_t)(g - p) + 1;
+                if (j == n || p[j] == ',' || p[j] == ' ' || p[j] == ';' || p[j] == ':') {
+                    end = j;
+                    break;
+                }
+            }
+            if (!end)
+                end = n;
+            v.n = end - i;
+            i = end;
+        } else if (key.n == 6 && memcmp(key.p, "status", 6) == 0) {
+            while (i < n && p[i] != ' ' && p[i] != ',')
+                i++;
+            v.n = (size_t)(p + i - v.p);
+            kv->status = v;
+            kv->rest.p = p + i;
+            kv->rest.n = n - i;
+            return;
+        } else {
+            while (i < n && p[i] != ',' && !(sep_space && p[i] == ' '))
+                i++;
+            v.n = (size_t)(p + i - v.p);
+        }
+#define KEY(name, field)                                                                   \
+    if (key.n == sizeof(name) - 1 && memcmp(key.p, name, key.n) == 0)                      \
+        kv->field = v;
+        KEY("to", to)
+        KEY("orig_to", orig_to)
+        KEY("relay", relay)
+        KEY("dsn", dsn)
+        KEY("from", from)
+        KEY("size", size)
+        KEY("nrcpt", nrcpt)
+        KEY("message-id", msgid)
+        KEY("client", client)
+#undef KEY
+    }
+}
+
+/* strip one pair of angle brackets */
+static span addr(span v)
+{
+    if (v.n >= 2 && v.p[0] == '<' && v.p[v.n - 1] == '>') {
+        v.p++;
+        v.n -= 2;
+    }
+    return v;
+}
+
+static int64_t num(span v)
+{
+    int64_t x = 0;
+    size_t i = 0;
+    for (; i < v.n && i < 18 && is_digit((unsigned char)v.p[i]); i++)
+        x = x * 10 + (v.p[i] - '0');
+    return i ? x : -1;
+}
+
+static int status_of(span w)
+{
+    static const struct {
+        const char *name;
+        int ev;
+    } map[] = {{"sent", BOUNCE_EVENT_DELIVERED},       {"deferred", BOUNCE_EVENT_DEFERRED},
+               {"bounced", BOUNCE_EVENT_BOUNCED},      {"expired", BOUNCE_EVENT_EXPIRED},
+               {"undeliverable", BOUNCE_EVENT_BOUNCED}, {"deliverable", BOUNCE_EVENT_DELIVERED},
+               {"SOFTBOUNCE", BOUNCE_EVENT_DEFERRED}};
+    for (size_t i = 0; i < BOUNCE__ARRAY_LEN(map); i++)
+        if (strlen(map[i].name) == w.n && memcmp(map[i].name, w.p, w.n) == 0)
+            return map[i].ev;
+    return BOUNCE_EVENT_UNKNOWN;
+}
+
+/* SMTP command of "(in reply to RCPT TO command)" and friends */
+static int stage_of_command(const char *c, size_t n)
+{
+    if (has_prefix(c, n, LIT("RCPT")))
+        return BOUNCE_STAGE_RCPT;
+    if (has_prefix(c, n, LIT("MAIL")))
+        return BOUNCE_STAGE_MAIL;
+    if (has_prefix(c, n, LIT("end of DATA")) || has_prefix(c, n, LIT("END-OF-MESSAGE")) ||
+        has_prefix(c, n, LIT("end of data")) || has_prefix(c, n, LIT("header")) ||
+        has_prefix(c, n, LIT("body")))
+        return BOUNCE_STAGE_EOD;
+    if (has_prefix(c, n, LIT("DATA")) || has_prefix(c, n, LIT("BDAT")))
+        return BOUNCE_STAGE_DATA;
+    if (has_prefix(c, n, LIT("EHLO")) || has_prefix(c, n, LIT("HELO")) ||
+        has_prefix(c, n, LIT("LHLO")))
+        return BOUNCE_STAGE_HELO;
+    if (has_prefix(c, n, LIT("STARTTLS")))
+        return BOUNCE_STAGE_STARTTLS;
+    if (has_prefix(c, n, LIT("AUTH")))
+        return BOUNCE_STAGE_AUTH;
+    if (has_prefix(c, n, LIT("CONNECT")))
+        return BOUNCE_STAGE_CONNECT;
+    return BOUNCE_STAGE_UNKNOWN;
+}
+
+static int reply_code_at(const char *p, size_t n)
+{
+    if (n >= 3 && p[0] >= '2' && p[0] <= '5' && is_digit((unsigned char)p[1]) &&
+        is_digit((unsigned char)p[2]) && (n == 3 || p[3] == ' ' || p[3] == '-'))
+        return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    return 0;
+}
+
+/* stage, command and reply code of a delivery failure text */
+static int failure_details(bounce_record_t *r, span d)
+{
+    const char *c = rfind(d.p, d.n, LIT("(in reply to "));
+    if (c) {
+        const char *cs = c + 13;
+        size_t rem = d.n - (size_t)(cs - d.p);
+        const char *ce = find(cs, rem, LIT(" command"));
+        if (ce) {
+            r->stage = (uint8_t)stage_of_command(cs, (size_t)(ce - cs));
+            if (bounce__record_set(r, BOUNCE_FIELD_SMTP_COMMAND, cs, (size_t)(ce - cs)) < 0)
+                return -1;
+        }
+    } else if (has_prefix(d.p, d.n, LIT("connect to ")) ||
+               find(d.p, d.n, LIT("while receiving the initial server greeting")) ||
+               find(d.p, d.n, LIT(": connect to "))) {
+        r->stage = BOUNCE_STAGE_CONNECT;
+    } else if (find(d.p, d.n, LIT("while performing the EHLO handshake")) ||
+               find(d.p, d.n, LIT("while sending EHLO"))) {
+        r->stage = BOUNCE_STAGE_HELO;
+    } else if (find(d.p, d.n, LIT("while sending RCPT TO"))) {
+        r->stage = BOUNCE_STAGE_RCPT;
+    } else if (find(d.p, d.n, LIT("while sending end of data")) ||
+               find(d.p, d.n, LIT("while sending message body"))) {
+        r->stage = BOUNCE_STAGE_EOD;
+    } else if (find(d.p, d.n, LIT("while sending MAIL FROM"))) {
+        r->stage = BOUNCE_STAGE_MAIL;
+    }
+    const char *said = find(d.p, d.n, LIT(" said: "));
+    if (said) {
+        said += 7;
+        r->reply_code = reply_code_at(said, d.n - (size_t)(said - d.p));
+    } else {
+        r->reply_code = reply_code_at(d.p, d.n);
+    }
+    return 0;
+}
+
+/* host part of "host[ip]:port" */
+static span relay_host(span v)
+{
+    const char *b = memchr(v.p, '[', v.n);
+    if (b)
+        v.n = (size_t)(b - v.p);
+    return v;
+}
+
+static int set(bounce_record_t *r, int field, span v)
+{
+    return v.p ? bounce__record_set(r, field, v.p, v.n) : 0;
+}
+
+static int emit_delivery(struct pf_state *st, bounce_stream_t *s, const bounce__syslog *sl,
+                         span qid, const struct kv *kv, const char *daemon, size_t daemon_len)
+{
+    int ev = status_of(kv->status);
+    if (ev == BOUNCE_EVENT_UNKNOWN)
+        return 1;
+    bounce__tmsg *m = bounce__tracker_find(&st->trk, qid.p, qid.n);
+    bounce_record_t *r = bounce__stream_record(s);
+    if (!r)
+        return -1;
+    r->source = BOUNCE_SOURCE_POSTFIX;
+    r->status = (uint8_t)ev;
+    r->time = sl->time;
+    r->line = bounce__stream_lineno(s);
+    if (m) {
+        m->flags |= BOUNCE__TMSG_DELIVERED;
+        if (bounce__tmsg_to_record(m, r) < 0)
+            return -1;
+    } else if (bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, qid.p, qid.n) < 0) {
+        return -1;
+    }
+    span d = {NULL, 0};
+    if (kv->rest.p) {
+        const char *p = kv->rest.p;
+        size_t n = kv->rest.n;
+        while (n && (*p == ' ' || *p == ',')) {
+            p++;
+            n--;
+        }
+        if (n && *p == '(') {
+            const char *e = rfind(p, n, LIT(")"));
+            d.p = p + 1;
+            d.n = e ? (size_t)(e - p) - 1 : n - 1;
+        } else if (n) {
+            d.p = p;
+            d.n = n;
+        }
+    }
+    span relay = kv->relay;
+    if (set(r, BOUNCE_FIELD_RECIPIENT, addr(kv->to)) < 0 ||
+        (kv->orig_to.p && set(r, BOUNCE_FIELD_ORIGINAL_RECIPIENT, addr(kv->orig_to)) < 0) ||
+        set(r, BOUNCE_FIELD_ENHANCED, kv->dsn) < 0 || set(r, BOUNCE_FIELD_DIAGNOSTIC, d) < 0)
+        return -1;
+    if (relay.p && !(relay.n == 4 && memcmp(relay.p, "none", 4) == 0)) {
+        if (set(r, BOUNCE_FIELD_RELAY, relay) < 0)
+            return -1;
+        if (((daemon_len == 4 && (memcmp(daemon, "smtp", 4) == 0 ||
+                                   memcmp(daemon, "lmtp", 4) == 0))) &&
+            set(r, BOUNCE_FIELD_REMOTE_MTA, relay_host(relay)) < 0)
+            return -1;
+    }
+    if (ev != BOUNCE_EVENT_DELIVERED && d.p && failure_details(r, d) < 0)
+        return -1;
+    bounce__stream_commit(s, r);
+    return 1;
+}
+
+/* "reject: RCPT from host[ip]: 554 5.7.1 text; from=<a> to=<b> proto=ESMTP helo=<h>"
+ * (smtpd, postscreen, milter-reject) and cleanup's
+ * "reject: header Subject: x from host[ip]; from=<a> to=<b> proto=ESMTP helo=<h>: 5.7.1 text" */
+static int emit_reject(struct pf_state *st, bounce_stream_t *s, const bounce__syslog *sl,
+                       span qid, const char *p, size_t n)
+{
+    const char *semi = rfind(p, n, LIT("; from=<"));
+    span head = {p, semi ? (size_t)(semi - p) : n};
+    struct kv kv;
+    memset(&kv, 0, sizeof kv);
+    span tail_diag = {NULL, 0};
+    if (semi) {
+        const char *t = semi + 2;
+        size_t tn = n - (size_t)(t - p);
+        kv_parse(t, tn, 1, &kv);
+        /* cleanup: the text follows "helo=<...>: " */
+        const char *h = find(t, tn, LIT("helo=<"));
+        if (h) {
+            const char *hc = find(h, tn - (size_t)(h - t), LIT(">: "));
+            if (hc) {
+                tail_diag.p = hc + 3;
+                tail_diag.n = tn - (size_t)(tail_diag.p - t);
+            }
+        }
+    }
+    /* head: "VERB from CLIENT: TEXT" */
+    int stage = BOUNCE_STAGE_UNKNOWN;
+    span verb = {NULL, 0}, client = {NULL, 0}, diag = tail_diag;
+    const char *fr = find(head.p, head.n, LIT(" from "));
+    if (fr) {
+        verb.p = head.p;
+        verb.n = (size_t)(fr - head.p);
+        const char *cs = fr + 6;
+        size_t cn = head.n - (size_t)(cs - head.p);
+        const char *ce = find(cs, cn, LIT(": "));
+        if (ce) {
+            client.p = cs;
+            client.n = (size_t)(ce - cs);
+            if (!diag.p) {
+                diag.p = ce + 2;
+                diag.n = head.n - (size_t)(diag.p - head.p);
+            }
+        } else {
+            client.p = cs;
+            client.n = cn;
+        }
+        /* "header Subject: x" / "body ...": the verb is the first word */
+        const char *sp = memchr(verb.p, ' ', verb.n);
+        if (sp)
+            verb.n = (size_t)(sp - verb.p);
+        stage = stage_of_command(verb.p, verb.n);
+    } else if (!diag.p) {
+        diag = head;
+    }
+    bounce__tmsg *m = qid.p ? bounce__tracker_find(&st->trk, qid.p, qid.n) : NULL;
+    bounce_record_t *r = bounce__stream_record(s);
+    if (!r)
+        return -1;
+    r->source = BOUNCE_SOURCE_POSTFIX;
+    r->status = BOUNCE_EVENT_REJECTED;
+    r->time = sl->time;
+    r->line = bounce__stream_lineno(s);
+    r->stage = (uint8_t)stage;
+    if (m) {
+        if (bounce__tmsg_to_record(m, r) < 0)
+            return -1;
+    } else if (qid.p && bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, qid.p, qid.n) < 0) {
+        return -1;
+    }
+    if ((kv.from.p && set(r, BOUNCE_FIELD_SENDER, addr(kv.from)) < 0) ||
+        set(r, BOUNCE_FIELD_RECIPIENT, addr(kv.to)) < 0 ||
+        set(r, BOUNCE_FIELD_DIAGNOSTIC, diag) < 0 ||
+        set(r, BOUNCE_FIELD_REMOTE_MTA, client) < 0 ||
+        set(r, BOUNCE_FIELD_SMTP_COMMAND, verb) < 0)
+        return -1;
+    if (diag.p) {
+        r->reply_code = reply_code_at(diag.p, diag.n);
+        if (r->reply_code && diag.n > 4) {
+            /* "554 5.7.1 text": the enhanced code */
+            const char *e = diag.p + 4;
+            size_t en = 0;
+            while (en < diag.n - 4 && (is_digit((unsigned char)e[en]) || e[en] == '.'))
+                en++;
+            if (en >= 5 && (e[0] == '2' || e[0] == '4' || e[0] == '5') && e[1] == '.' &&
+                bounce__record_set(r, BOUNCE_FIELD_ENHANCED, e, en) < 0)
+                return -1;
+        } else if (diag.n >= 5 && (diag.p[0] == '4' || diag.p[0] == '5') && diag.p[1] == '.') {
+            size_t en = 0;
+            while (en < diag.n && (is_digit((unsigned char)diag.p[en]) || diag.p[en] == '.'))
+                en++;
+            if (en >= 5 && bounce__record_set(r, BOUNCE_FIELD_ENHANCED, diag.p, en) < 0)
+                return -1;
+        }
+    }
+    bounce__stream_commit(s, r);
+    return 1;
+}
+
+static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
+{
+    struct pf_state *st = state;
+    bounce__syslog sl;
+    if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->scratch) ||
+        !sl.prog || !postfix_prog(sl.prog, sl.prog_len))
+        return 0;
+    const char *daemon = sl.prog;
+    size_t dlen = sl.prog_len;
+    for (size_t i = sl.prog_len; i-- > 0;)
+        if (sl.prog[i] == '/') {
+            daemon = sl.prog + i + 1;
+            dlen = sl.prog_len - i - 1;
+            break;
+        }
+    const char *m = sl.msg;
+    size_t mn = sl.msg_len;
+    if (has_prefix(m, mn, LIT("warning: ")) || has_prefix(m, mn, LIT("fatal: ")) ||
+        has_prefix(m, mn, LIT("panic: ")) || has_prefix(m, mn, LIT("error: ")))
+        return 1;
+    span qid = {NULL, 0};
+    if (has_prefix(m, mn, LIT("NOQUEUE: "))) {
+        m += 9;
+        mn -= 9;
+    } else {
+        size_t q = queue_id(m, mn);
+        if (!q)
+            return 1; /* connect/disconnect, statistics, TLS, ...: understood, no record */
+        qid.p = m;
+        qid.n = q;
+        m += q + 2;
+        mn -= q + 2;
+    }
+    if (has_prefix(m, mn, LIT("reject: ")))
+        return emit_reject(st, s, &sl, qid, m + 8, mn - 8);
+    if (has_prefix(m, mn, LIT("milter-reject: ")))
+        return emit_reject(st, s, &sl, qid, m + 15, mn - 15);
+    if (!qid.p)
+        return 1;
+
+    struct kv kv;
+    int created;
+    bounce__tmsg *t;
+    if (has_prefix(m, mn, LIT("to=<"))) {
+        kv_parse(m, mn, 0, &kv);
+        return emit_delivery(st, s, &sl, qid, &kv, daemon, dlen);
+    }
+    if (has_prefix(m, mn, LIT("from=<"))) {
+        kv_parse(m, mn, 0, &kv);
+        if (kv.status.p) { /* "from=<x>, status=expired, returned to sender" */
+            bounce_record_t *r;
+            t = bounce__tracker_find(&st->trk, qid.p, qid.n);
+            if (status_of(kv.status) != BOUNCE_EVENT_EXPIRED)
+                return 1;
+            if (!(r = bounce__stream_record(s)))
+                return -1;
+            r->source = BOUNCE_SOURCE_POSTFIX;
+            r->status = BOUNCE_EVENT_EXPIRED;
+            r->time = sl.time;
+            r->line = bounce__stream_lineno(s);
+            span d = kv.rest;
+            while (d.n && (*d.p == ',' || *d.p == ' ')) {
+                d.p++;
+                d.n--;
+            }
+            if ((t ? bounce__tmsg_to_record(t, r)
+                   : bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, qid.p, qid.n)) < 0 ||
+                set(r, BOUNCE_FIELD_SENDER, addr(kv.from)) < 0 ||
+                (d.n && set(r, BOUNCE_FIELD_DIAGNOSTIC, d) < 0))
+                return -1;
+            bounce__stream_commit(s, r);
+            return 1;
+        }
+        if (!(t = bounce__tracker_get(&st->trk, s, qid.p, qid.n, &created)))
+            return qid.n >= BOUNCE__TRK_ID_MAX ? 1 : -1;
+        span f = addr(kv.from);
+        if (bounce__tmsg_set(t, BOUNCE__TF_SENDER, f.p, f.n) < 0)
+            return -1;
+        if (kv.size.p)
+            t->size = num(kv.size);
+        if (kv.nrcpt.p)
+            t->nrcpt = (int32_t)num(kv.nrcpt);
+        t->flags |= BOUNCE__TMSG_QUEUED;
+        if (t->time == INT64_MIN)
+            t->time = sl.time;
+        return 1;
+    }
+    if (has_prefix(m, mn, LIT("message-id=")) || has_prefix(m, mn, LIT("client=")) ||
+        has_prefix(m, mn, LIT("uid="))) {
+        int start = m[0] != 'm'; /* smtpd client= / pickup uid=: a message starts here */
+        if (!(t = bounce__tracker_get(&st->trk, s, qid.p, qid.n, &created)))
+            return -1;
+        if (!created && (start || (t->flags & BOUNCE__TMSG_DELIVERED)))
+            bounce__tmsg_reset(t); /* queue id reused */
+        if (t->time == INT64_MIN)
+            t->time = sl.time;
+        if (m[0] == 'm') {
+            span v = {m + 11, mn - 11};
+            const char *sp = memchr(v.p, ' ', v.n);
+            if (sp)
+                v.n = (size_t)(sp - v.p);
+            v = addr(v);
+            if (bounce__tmsg_set(t, BOUNCE__TF_MSGID, v.p, v.n) < 0)
+                return -1;
+        } else {
+            kv_parse(m, mn, 1, &kv);
+            if (kv.client.p && bounce__tmsg_set(t, BOUNCE__TF_CLIENT, kv.client.p,
+                                                kv.client.n) < 0)
+                return -1;
+            if (kv.from.p) {
+                span f = addr(kv.from);
+                if (bounce__tmsg_set(t, BOUNCE__TF_SENDER, f.p, f.n) < 0)
+                    return -1;
+            }
+        }
+        return 1;
+    }
+    if (mn == 7 && memcmp(m, "removed", 7) == 0) {
+        if ((t = bounce__tracker_find(&st->trk, qid.p, qid.n)) != NULL)
+            bounce__tracker_remove(&st->trk, s, t);
+        return 1;
+    }
+    /* bounce: "sender non-delivery notification: NEWID" (also delivery status / delay /
+     * postmaster notifications) */
+    const char *nt = find(m, mn, LIT(" notification: "));
+    if (nt) {
+        const char *nid = nt + 15;
+        size_t nn = mn - (size_t)(nid - m);
+        size_t k = 0;
+        while (k < nn && is_alnum((unsigned char)nid[k]))
+            k++;
+        if (k >= 5 && k < BOUNCE__TRK_ID_MAX) {
+            if (!(t = bounce__tracker_get(&st->trk, s, nid, k, &created)))
+                return -1;
+            if (bounce__tmsg_set(t, BOUNCE__TF_PARENT, qid.p, qid.n) < 0)
+                return -1;
+            if (t->time == INT64_MIN)
+                t->time = sl.time;
+        }
+        return 1;
+    }
+    return 1;
+}
+
+const bounce__stream_ops bounce__postfix_ops = {BOUNCE_FORMAT_POSTFIX_LOG,
+                                                BOUNCE_STREAM_LOG,
+                                                probe,
+                                                create,
+                                                line,
+                                                NULL,
+                                                finish,
+                                                destroy};
