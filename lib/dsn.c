@@ -1608,8 +1608,10 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
     ctx c;
     bounce_dsn_t *d;
     (void)flags;
-    if (!out || (!buf && len) || !kb)
+    if (!out || (!buf && len))
         return BOUNCE_E_INVAL;
+    if (!kb)
+        kb = bounce_kb_builtin();
     d = bounce__calloc(1, sizeof(*d));
     if (!d)
         return BOUNCE_E_NOMEM;
