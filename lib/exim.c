@@ -438,6 +438,12 @@ static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id,
         diag = conf;
         break;
     }
+    if (orig.p && orig.n && !memchr(rcpt.p, '@', rcpt.n) && memchr(orig.p, '@', orig.n)) {
+        /* local delivery "=> alice <alice@example.org>": the full address is the recipient */
+        rcpt = orig;
+        orig.p = NULL;
+        orig.n = 0;
+    }
     bounce__tmsg *m = bounce__tracker_find(&st->trk, id.p, id.n);
     if (m)
         m->flags |= BOUNCE__TMSG_DELIVERED;
