@@ -1,3 +1,542 @@
-/* STUB by the lead: replaced by its owner. */
+/* Classification: diagnostic text + codes + stage -> cause, reason, severity, action.
+ *
+ * One pass of the KB's dense Aho-Corasick DFA over the text (one table lookup per byte,
+ * ASCII case folded by the byte classes, whitespace runs read as one space, a virtual space
+ * before and after the text). Every fragment occurrence advances the signatures that wait
+ * for it; a signature with several fragments is matched greedily (earliest end first),
+ * which finds the fragments in order without overlap whenever such a placement exists.
+ * The per-call progress of those signatures lives in a stack buffer (heap only for a KB
+ * with more than STACK_MULTI of them). Precedence: doc/kb-format.md. */
+#include <stdio.h>
+#include <string.h>
+
 #include "internal.h"
-void bounce__record_classify(bounce_record_t *r, const bounce_kb_t *kb) { r->result.kb = kb; }
+#include "kb.h"
+
+#define STACK_MULTI 1024
+#define MAX_SCAN ((size_t)1 << 31) /* bytes of text the matcher reads */
+#define WEAK_PRIORITY 30
+
+typedef struct prog {
+    uint32_t last_end;  /* normalized position of the end of the last matched fragment core */
+    uint32_t first_end; /* text offset of the last byte of the first fragment */
+    uint16_t first_len; /* normalized length of the first fragment */
+    uint8_t next;       /* fragment awaited; 0xff = done */
+} prog;
+
+typedef struct cctx {
+    int code;
+    int esc_cls, esc_subject, esc_detail; /* esc_cls 0 = none */
+    int stage;
+} cctx;
+
+typedef struct mstate {
+    const bounce_kb_t *kb;
+    const cctx *cx;
+    prog *pg;
+    uint64_t *touched;
+    int32_t best;
+    uint32_t best_bytes;
+    int best_prio;
+    uint32_t b_first_end, b_last_end;
+    uint16_t b_first_len;
+} mstate;
+
+static int sig_ok(const bounce__kb_sig *s, const cctx *c)
+{
+    if (s->stage && s->stage != c->stage)
+        return 0;
+    if (s->code && s->code != c->code)
+        return 0;
+    if (s->code_class && c->code / 100 != s->code_class)
+        return 0;
+    switch (s->esc_kind) {
+    case BOUNCE__ESCK_EXACT:
+        if (c->esc_detail != s->esc_detail)
+            return 0;
+        /* fall through */
+    case BOUNCE__ESCK_SUBJECT:
+        if (c->esc_subject != s->esc_subject)
+            return 0;
+        /* fall through */
+    case BOUNCE__ESCK_CLASS:
+        if (!c->esc_cls || c->esc_cls != s->esc_class)
+            return 0;
+        break;
+    default:
+        break;
+    }
+    return 1;
+}
+
+static void candidate(mstate *ms, uint32_t sid, uint32_t first_end, uint16_t first_len,
+                      uint32_t last_end)
+{
+    const bounce__kb_sig *s = &ms->kb->sigs[sid];
+    if (ms->best >= 0 && (s->priority < ms->best_prio ||
+                          (s->priority == ms->best_prio && s->frag_bytes <= ms->best_bytes)))
+        return;
+    if (!sig_ok(s, ms->cx))
+        return;
+    ms->best = (int32_t)sid;
+    ms->best_prio = s->priority;
+    ms->best_bytes = s->frag_bytes;
+    ms->b_first_end = first_end;
+    ms->b_first_len = first_len;
+    ms->b_last_end = last_end;
+}
+
+static void on_output(mstate *ms, uint32_t state, uint32_t pos, uint32_t i)
+{
+    const bounce_kb_t *kb = ms->kb;
+    uint32_t k = kb->out_start[state - kb->first_out];
+    uint32_t e = kb->out_start[state - kb->first_out + 1];
+    for (; k < e; k++) {
+        uint32_t f = kb->out_frag[k], u, ue;
+        uint16_t L = kb->frag_len[f];
+        uint8_t edge = kb->frag_edge[f];
+        uint32_t core_start = pos - L + 1 + (edge & 1u);
+        uint32_t core_end = pos - ((edge >> 1) & 1u);
+        for (u = kb->frag_use_start[f], ue = kb->frag_use_start[f + 1]; u < ue; u++) {
+            uint32_t sid = kb->frag_use[u] >> 5, j = kb->frag_use[u] & 31u, m;
+            const bounce__kb_sig *s = &kb->sigs[sid];
+            prog *p;
+            if (s->multi == BOUNCE__KB_NONE) {
+                candidate(ms, sid, i, L, i);
+                continue;
+            }
+            if (!ms->pg)
+                continue;
+            m = s->multi;
+            p = &ms->pg[m];
+            if (!(ms->touched[m >> 6] & ((uint64_t)1 << (m & 63)))) {
+                if (j != 0)
+                    continue;
+                ms->touched[m >> 6] |= (uint64_t)1 << (m & 63);
+                p->next = 0;
+            }
+            if (p->next != j)
+                continue;
+            if (j > 0 && core_start <= p->last_end)
+                continue;
+            if (j == 0) {
+                p->first_end = i;
+                p->first_len = L;
+            }
+            p->last_end = core_end;
+            if (++p->next == s->nfrag) {
+                candidate(ms, sid, p->first_end, p->first_len, i);
+                p->next = 0xff;
+            }
+        }
+    }
+}
+
+#define RUN_DFA(DELTA)                                                                       \
+    do {                                                                                     \
+        uint32_t st_ = DELTA[sp], pos_ = 1, i_;                                              \
+        int prev_sp_ = 1;                                                                    \
+        for (i_ = 0; i_ < n; i_++) {                                                         \
+            uint32_t c_ = cls[(unsigned char)text[i_]];                                      \
+            if (c_ == sp) {                                                                  \
+                if (prev_sp_)                                                                \
+                    continue;                                                                \
+                prev_sp_ = 1;                                                                \
+            } else {                                                                         \
+                prev_sp_ = 0;                                                                \
+            }                                                                                \
+            pos_++;                                                                          \
+            st_ = DELTA[(size_t)st_ * ncls + c_];                                            \
+            if (st_ >= first_out)                                                            \
+                on_output(&ms, st_, pos_, i_);                                               \
+        }                                                                                    \
+        if (!prev_sp_) {                                                                     \
+            pos_++;                                                                          \
+            st_ = DELTA[(size_t)st_ * ncls + sp];                                            \
+            if (st_ >= first_out)                                                            \
+                on_output(&ms, st_, pos_, n);                                                \
+        }                                                                                    \
+    } while (0)
+
+/* Start offset of a fragment of normalized length L whose last byte is text[end]
+ * (end == n: the virtual trailing space). */
+static size_t walk_back(const bounce_kb_t *kb, const char *text, size_t n, size_t end,
+                        uint32_t L)
+{
+    long long p = (long long)end;
+    const uint8_t *cls = kb->byte_class;
+    while (L > 0) {
+        if (p >= (long long)n) {
+            p--;
+        } else if (p >= 0 && cls[(unsigned char)text[p]] == kb->space_class) {
+            while (p >= 0 && cls[(unsigned char)text[p]] == kb->space_class)
+                p--;
+        } else if (p >= 0) {
+            p--;
+        }
+        L--;
+    }
+    return (size_t)(p + 1);
+}
+
+static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, const cctx *cx,
+                        mstate *out)
+{
+    prog stack_pg[STACK_MULTI];
+    uint64_t stack_touched[STACK_MULTI / 64];
+    mstate ms;
+    void *heap = NULL;
+    const uint8_t *cls = kb->byte_class;
+    uint32_t sp = kb->space_class, ncls = kb->nclasses, first_out = kb->first_out;
+    uint32_t n = (uint32_t)(len > MAX_SCAN ? MAX_SCAN : len);
+
+    memset(&ms, 0, sizeof ms);
+    ms.kb = kb;
+    ms.cx = cx;
+    ms.best = -1;
+    if (kb->nmulti <= STACK_MULTI) {
+        ms.pg = stack_pg;
+        ms.touched = stack_touched;
+    } else {
+        size_t words = ((size_t)kb->nmulti + 63) / 64;
+        heap = bounce__malloc((size_t)kb->nmulti * sizeof(prog) + words * sizeof(uint64_t));
+        if (heap) {
+            ms.touched = heap;
+            ms.pg = (prog *)(void *)((uint64_t *)heap + words);
+        }
+        /* without memory only single-fragment signatures can match */
+    }
+    if (ms.touched)
+        memset(ms.touched, 0, ((size_t)kb->nmulti + 63) / 64 * sizeof(uint64_t));
+    if (kb->delta16)
+        RUN_DFA(kb->delta16);
+    else if (kb->delta32)
+        RUN_DFA(kb->delta32);
+    bounce__free(heap);
+    *out = ms;
+}
+
+static int esc_cause(const bounce_kb_t *kb, const cctx *cx, int *spec, char *code_used,
+                     size_t cap)
+{
+    const bounce__kb_esc *e;
+    int32_t cause;
+    if (!cx->esc_cls)
+        return -1;
+    *spec = 3;
+    e = bounce__kb_esc_find(kb, cx->esc_cls, cx->esc_subject, cx->esc_detail);
+    if (!e) {
+        *spec = cx->esc_detail ? 2 : 1;
+        e = bounce__kb_esc_find(kb, 0, cx->esc_subject, cx->esc_detail);
+    }
+    if (!e && cx->esc_detail) {
+        *spec = 1;
+        e = bounce__kb_esc_find(kb, cx->esc_cls, cx->esc_subject, 0);
+        if (!e)
+            e = bounce__kb_esc_find(kb, 0, cx->esc_subject, 0);
+    }
+    if (!e)
+        return -1;
+    cause = cx->esc_cls == 5 ? e->perm_cause : cx->esc_cls == 4 ? e->trans_cause : -1;
+    if (cause >= 0 && code_used) {
+        size_t l = strlen(kb->pool + e->code);
+        if (l >= cap)
+            l = cap - 1;
+        memcpy(code_used, kb->pool + e->code, l);
+        code_used[l] = '\0';
+    }
+    return cause;
+}
+
+static void set_cause(struct bounce_result *r, const bounce_kb_t *kb, int32_t cause)
+{
+    const bounce__kb_cause *c = &kb->causes[cause];
+    r->cause = cause;
+    r->reason = c->reason;
+    r->severity = c->severity;
+    r->who = c->who;
+    r->action = c->action;
+}
+
+void bounce__classify(const bounce_kb_t *kb, const char *text, size_t len, int reply_code,
+                      const char *enhanced, int stage, struct bounce_result *out)
+{
+    int tcode = 0, cls = 0, subj = 0, det = 0, tcls = 0, tsubj = 0, tdet = 0, spec = 0;
+    char tesc[BOUNCE__ESC_MAX];
+    cctx cx;
+    mstate ms;
+    int32_t ecause = -1, ccause = -1;
+    int code_class;
+
+    memset(out, 0, sizeof *out);
+    out->kb = kb;
+    out->cause = -1;
+    out->sig = -1;
+    if (!text)
+        len = 0;
+    bounce__reply_extract(text, len, &tcode, tesc);
+    /* reply code: given, else found in the text */
+    out->reply_code = reply_code >= 200 && reply_code <= 599 ? reply_code : tcode;
+    /* enhanced code: given, unless the text has a more specific one of the same class */
+    if (enhanced && *enhanced &&
+        bounce__esc_parse(enhanced, strlen(enhanced), &cls, &subj, &det) == 0 && cls != 0) {
+        if (tesc[0] && bounce__esc_parse(tesc, strlen(tesc), &tcls, &tsubj, &tdet) == 0 &&
+            tcls == cls && (subj == 0 || det == 0) && tsubj != 0 && tdet != 0) {
+            subj = tsubj;
+            det = tdet;
+        }
+    } else if (tesc[0] && bounce__esc_parse(tesc, strlen(tesc), &cls, &subj, &det) == 0) {
+        /* from the text */
+    } else {
+        cls = 0;
+    }
+    if (cls) {
+        char tmp[BOUNCE__ESC_MAX];
+        int l = snprintf(tmp, sizeof tmp, "%d.%d.%d", cls, subj, det);
+        if (l > 0 && (size_t)l < sizeof tmp)
+            memcpy(out->enhanced, tmp, (size_t)l + 1);
+    }
+    memset(&cx, 0, sizeof cx);
+    cx.code = out->reply_code;
+    cx.esc_cls = cls;
+    cx.esc_subject = subj;
+    cx.esc_detail = det;
+    cx.stage = stage;
+    code_class = cls ? cls : out->reply_code / 100;
+
+    if (!kb)
+        goto severity;
+    ms.best = -1;
+    if (kb->nsigs && kb->nstates)
+        run_matcher(kb, text, len, &cx, &ms);
+    {
+        char used[BOUNCE__ESC_MAX] = "";
+        ecause = esc_cause(kb, &cx, &spec, used, sizeof used);
+        if (out->reply_code) {
+            const bounce__kb_code *c = bounce__kb_code_lookup(kb, out->reply_code);
+            if (c)
+                ccause = c->cause;
+        }
+        if (ms.best >= 0 && (ms.best_prio >= WEAK_PRIORITY || ecause < 0)) {
+            const bounce__kb_sig *s = &kb->sigs[ms.best];
+            size_t start, end;
+            set_cause(out, kb, s->cause);
+            out->sig = ms.best;
+            if (ms.best_prio >= WEAK_PRIORITY)
+                out->confidence = 0.55 + 0.4 * ms.best_prio / 100.0 +
+                                  (ecause == s->cause ? 0.04 : 0.0);
+            else
+                out->confidence = 0.35 + ms.best_prio / 200.0;
+            snprintf(out->evidence, sizeof out->evidence, "sig:%s", kb->pool + s->id);
+            start = walk_back(kb, text, len, ms.b_first_end, ms.b_first_len);
+            end = (size_t)ms.b_last_end + 1;
+            if (end > len)
+                end = len;
+            while (start < end && kb->byte_class[(unsigned char)text[start]] == kb->space_class)
+                start++;
+            while (end > start && kb->byte_class[(unsigned char)text[end - 1]] == kb->space_class)
+                end--;
+            if (end > start) {
+                out->has_span = 1;
+                out->span_off = start;
+                out->span_len = end - start;
+            }
+        } else if (ecause >= 0) {
+            set_cause(out, kb, ecause);
+            out->confidence = spec == 3 ? 0.7 : spec == 2 ? 0.65 : 0.4;
+            snprintf(out->evidence, sizeof out->evidence, "esc:%s", out->enhanced);
+        } else if (ccause >= 0) {
+            set_cause(out, kb, ccause);
+            out->confidence = 0.3;
+            snprintf(out->evidence, sizeof out->evidence, "code:%d", out->reply_code);
+        }
+    }
+severity:
+    if (out->cause < 0) {
+        out->reason = BOUNCE_REASON_UNDEFINED;
+        out->severity = code_class == 5   ? BOUNCE_SEVERITY_PERMANENT
+                        : code_class == 4 ? BOUNCE_SEVERITY_TRANSIENT
+                        : code_class == 2 ? BOUNCE_SEVERITY_SUCCESS
+                                          : BOUNCE_SEVERITY_NONE;
+        out->who = BOUNCE_WHO_NONE;
+        out->action = BOUNCE_ACTION_NONE;
+        if (!out->evidence[0])
+            memcpy(out->evidence, "none", 5);
+    } else if (out->severity == BOUNCE_SEVERITY_PERMANENT ||
+               out->severity == BOUNCE_SEVERITY_TRANSIENT) {
+        /* the reply itself says whether it is permanent */
+        if (code_class == 5)
+            out->severity = BOUNCE_SEVERITY_PERMANENT;
+        else if (code_class == 4)
+            out->severity = BOUNCE_SEVERITY_TRANSIENT;
+    }
+    if (out->confidence > 0.99)
+        out->confidence = 0.99;
+    out->hard_bounce =
+        out->severity == BOUNCE_SEVERITY_PERMANENT && out->action == BOUNCE_ACTION_SUPPRESS;
+}
+
+/* ---- records ---- */
+static void force_cause(struct bounce_result *r, const bounce_kb_t *kb, const char *id,
+                        int reason, int severity, const char *evidence)
+{
+    int32_t c = bounce__kb_find_cause(kb, id);
+    if (c >= 0) {
+        set_cause(r, kb, c);
+    } else {
+        r->cause = -1;
+        r->who = BOUNCE_WHO_NONE;
+        r->action = BOUNCE_ACTION_NONE;
+    }
+    r->reason = reason;
+    r->severity = severity;
+    r->sig = -1;
+    r->has_span = 0;
+    r->span_off = r->span_len = 0;
+    r->confidence = 0.95;
+    snprintf(r->evidence, sizeof r->evidence, "%s", evidence);
+}
+
+void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
+{
+    size_t dlen = 0, elen = 0;
+    const char *d = bounce__record_field(rec, BOUNCE_FIELD_DIAGNOSTIC, &dlen);
+    const char *e = bounce__record_field(rec, BOUNCE_FIELD_ENHANCED, &elen);
+    char esc[BOUNCE__ESC_MAX];
+    struct bounce_result *r = &rec->result;
+    int code_class;
+
+    esc[0] = '\0';
+    if (e && elen < sizeof esc) {
+        memcpy(esc, e, elen);
+        esc[elen] = '\0';
+    }
+    bounce__classify(kb, d, d ? dlen : 0, rec->reply_code, esc, rec->stage, r);
+    code_class = r->enhanced[0] ? r->enhanced[0] - '0' : r->reply_code / 100;
+    switch (rec->status) {
+    case BOUNCE_EVENT_DELIVERED:
+        force_cause(r, kb, "delivered.ok", BOUNCE_REASON_DELIVERED, BOUNCE_SEVERITY_SUCCESS,
+                    "status:delivered");
+        break;
+    case BOUNCE_EVENT_FEEDBACK:
+        force_cause(r, kb, "feedback.complaint", BOUNCE_REASON_FEEDBACK, BOUNCE_SEVERITY_NONE,
+                    "status:feedback");
+        break;
+    case BOUNCE_EVENT_AUTOREPLY:
+        force_cause(r, kb, "autoreply.vacation", BOUNCE_REASON_VACATION, BOUNCE_SEVERITY_NONE,
+                    "status:autoreply");
+        break;
+    case BOUNCE_EVENT_EXPIRED:
+        /* a cause proved by text or an enhanced code stays; otherwise: it expired */
+        if (r->cause < 0 || strncmp(r->evidence, "code:", 5) == 0)
+            force_cause(r, kb, "queue.expired", BOUNCE_REASON_EXPIRED,
+                        BOUNCE_SEVERITY_PERMANENT, "status:expired");
+        r->severity = BOUNCE_SEVERITY_PERMANENT;
+        break;
+    case BOUNCE_EVENT_BOUNCED:
+        r->severity = BOUNCE_SEVERITY_PERMANENT;
+        break;
+    case BOUNCE_EVENT_REJECTED:
+        /* an SMTP-time reject with a 4xx reply is temporary */
+        r->severity = code_class == 4 ? BOUNCE_SEVERITY_TRANSIENT : BOUNCE_SEVERITY_PERMANENT;
+        break;
+    case BOUNCE_EVENT_DEFERRED:
+    case BOUNCE_EVENT_QUEUED:
+    case BOUNCE_EVENT_HELD:
+    case BOUNCE_EVENT_FROZEN:
+    case BOUNCE_EVENT_DELAYED:
+        r->severity = BOUNCE_SEVERITY_TRANSIENT;
+        break;
+    default:
+        break;
+    }
+    r->hard_bounce = r->severity == BOUNCE_SEVERITY_PERMANENT && r->action == BOUNCE_ACTION_SUPPRESS;
+}
+
+/* ---- public API ---- */
+bounce_status_t bounce_classify(const bounce_kb_t *kb, const char *text, size_t len,
+                                int reply_code, const char *enhanced, int stage,
+                                bounce_result_t **out)
+{
+    struct bounce_result *r;
+    if (!kb || !out || (!text && len))
+        return BOUNCE_E_INVAL;
+    if (!(r = bounce__malloc(sizeof *r)))
+        return BOUNCE_E_NOMEM;
+    bounce__classify(kb, text, len, reply_code, enhanced, stage, r);
+    *out = r;
+    return BOUNCE_OK;
+}
+
+void bounce_result_free(bounce_result_t *r) { bounce__free(r); }
+
+int bounce_result_reason(const bounce_result_t *r) { return r ? r->reason : 0; }
+
+const char *bounce_result_cause(const bounce_result_t *r)
+{
+    const char *id = r ? bounce__kb_cause_id(r->kb, r->cause) : NULL;
+    return id ? id : "unknown";
+}
+
+int bounce_result_severity(const bounce_result_t *r) { return r ? r->severity : 0; }
+int bounce_result_hard_bounce(const bounce_result_t *r) { return r ? r->hard_bounce : 0; }
+int bounce_result_action(const bounce_result_t *r) { return r ? r->action : 0; }
+int bounce_result_who(const bounce_result_t *r) { return r ? r->who : 0; }
+double bounce_result_confidence(const bounce_result_t *r) { return r ? r->confidence : 0.0; }
+
+const char *bounce_result_evidence(const bounce_result_t *r)
+{
+    return r && r->evidence[0] ? r->evidence : "none";
+}
+
+int bounce_result_span(const bounce_result_t *r, size_t *offset, size_t *length)
+{
+    if (!r || !r->has_span)
+        return 0;
+    if (offset)
+        *offset = r->span_off;
+    if (length)
+        *length = r->span_len;
+    return 1;
+}
+
+int bounce_result_reply_code(const bounce_result_t *r) { return r ? r->reply_code : 0; }
+
+const char *bounce_result_enhanced(const bounce_result_t *r) { return r ? r->enhanced : ""; }
+
+const char *bounce_result_explanation(const bounce_result_t *r)
+{
+    const char *s = r ? bounce__kb_cause_explanation(r->kb, r->cause) : NULL;
+    return s ? s : "";
+}
+
+size_t bounce_result_remediation_count(const bounce_result_t *r, int mta)
+{
+    return r ? bounce__kb_remedy_count(r->kb, r->cause, mta) : 0;
+}
+
+const char *bounce_result_remediation(const bounce_result_t *r, int mta, size_t i)
+{
+    return r ? bounce__kb_remedy(r->kb, r->cause, mta, i) : NULL;
+}
+
+bounce_status_t bounce_result_to_json(const bounce_result_t *r, uint32_t flags, char **out)
+{
+    bounce__jobj j;
+    bounce__buf b = {0};
+    if (!r || !out)
+        return BOUNCE_E_INVAL;
+    bounce__jobj_init(&j, flags);
+    bounce__jobj_int(&j, "schema", 1);
+    if (r->reply_code)
+        bounce__jobj_int(&j, "reply_code", r->reply_code);
+    if (r->enhanced[0])
+        bounce__jobj_cstr(&j, "enhanced_status", r->enhanced);
+    bounce__jobj_result(&j, r, NULL, 0);
+    if (bounce__jobj_finish(&j, &b) < 0 || bounce__buf_terminate(&b) < 0) {
+        bounce__buf_free(&b);
+        return BOUNCE_E_NOMEM;
+    }
+    *out = bounce__buf_take(&b);
+    return *out ? BOUNCE_OK : BOUNCE_E_NOMEM;
+}

@@ -1,10 +1,136 @@
-/* STUB by the lead: replaced by its owner. */
+/* SMTP reply parsing: the basic reply code (RFC 5321) and the enhanced status code
+ * (RFC 3463: class.subject.detail, subject and detail of 1 to 3 digits) found anywhere in
+ * a diagnostic text: "550 5.1.1 ...", multi-line "550-5.1.1 ...", "smtp; 550 ...",
+ * "host x[1.2.3.4] said: 550 ...", "#5.1.1", "(#5.1.1)". Numbers that are part of an IP
+ * address or a version ("10.5.1.1", "1.2.3.4") are not codes. */
+#include <string.h>
+
 #include "internal.h"
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int is_alnum(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* An enhanced code starting at t[i]; returns its length (5..9) or 0. */
+static size_t esc_at(const unsigned char *t, size_t n, size_t i, int *subject, int *detail)
+{
+    size_t j = i + 2, k;
+    int s = 0, d = 0;
+    if (i + 5 > n || (t[i] != '2' && t[i] != '4' && t[i] != '5') || t[i + 1] != '.')
+        return 0;
+    if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '_'))
+        return 0;
+    for (k = 0; j < n && is_digit(t[j]) && k < 4; j++, k++)
+        s = s * 10 + (t[j] - '0');
+    if (k < 1 || k > 3 || j >= n || t[j] != '.')
+        return 0;
+    j++;
+    for (k = 0; j < n && is_digit(t[j]) && k < 4; j++, k++)
+        d = d * 10 + (t[j] - '0');
+    if (k < 1 || k > 3)
+        return 0;
+    if (j < n && (is_alnum(t[j]) || t[j] == '_' || (t[j] == '.' && j + 1 < n && is_digit(t[j + 1]))))
+        return 0;
+    *subject = s;
+    *detail = d;
+    return j - i;
+}
+
+/* A basic reply code at t[i]: 0 = none, 1 = plausible, 2 = sure (line start or followed by
+ * an enhanced code of the same class). */
+static int code_at(const unsigned char *t, size_t n, size_t i)
+{
+    unsigned char p, a;
+    size_t j;
+    int s, d;
+    if (i + 3 > n || t[i] < '2' || t[i] > '5' || t[i + 1] > '5' || !is_digit(t[i + 1]) ||
+        !is_digit(t[i + 2]))
+        return 0;
+    p = i > 0 ? t[i - 1] : '\n';
+    if (!(is_space(p) || p == '(' || p == '[' || p == ';' || p == ':' || p == '"' || p == '\'' ||
+          p == '<' || p == '=' || p == ',' || p == '#'))
+        return 0;
+    a = i + 3 < n ? t[i + 3] : ' ';
+    if (!(is_space(a) || a == '-' || a == ')' || a == ',' || a == ';' || a == ']' || a == '"' ||
+          a == '\''))
+        return 0;
+    if (i + 3 < n && (a == ' ' || a == '-') && esc_at(t, n, i + 4, &s, &d) && t[i + 4] == t[i])
+        return 2;
+    if ((p == '\n' || p == '\r') && (a == ' ' || a == '-' || i + 3 == n))
+        return 2;
+    /* otherwise it must follow a separator: "said: 550", "smtp; 550", "(550" */
+    j = i;
+    while (j > 0 && (t[j - 1] == ' ' || t[j - 1] == '\t'))
+        j--;
+    if (j == 0)
+        return 2;
+    p = t[j - 1];
+    if (p == ':' || p == ';' || p == '(' || p == '[' || p == '#' || p == '=' || p == '\n' ||
+        p == '\r')
+        return 1;
+    return 0;
+}
 
 void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *enhanced)
 {
-    (void)text;
-    (void)len;
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i, best_off = 0, best_len = 0;
+    int code = 0, weak = 0, best_rank = -1;
     *reply_code = 0;
     enhanced[0] = '\0';
+    if (!text)
+        return;
+    for (i = 0; i + 3 <= len; i++) {
+        int k;
+        if (t[i] < '2' || t[i] > '5')
+            continue;
+        k = code_at(t, len, i);
+        if (k == 2) {
+            code = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+            break;
+        }
+        if (k == 1 && !weak)
+            weak = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+    }
+    if (!code)
+        code = weak;
+    *reply_code = code;
+    for (i = 0; i + 5 <= len; i++) {
+        int s, d, rank;
+        size_t n;
+        if (t[i] != '2' && t[i] != '4' && t[i] != '5')
+            continue;
+        if (!(n = esc_at(t, len, i, &s, &d)))
+            continue;
+        rank = (!code || t[i] - '0' == code / 100 ? 2 : 0) + (d != 0 && s != 0 ? 1 : 0);
+        if (rank > best_rank) {
+            best_rank = rank;
+            best_off = i;
+            best_len = n;
+            if (rank == 3)
+                break;
+        }
+        i += n - 1;
+    }
+    if (best_rank >= 0 && best_len < BOUNCE__ESC_MAX) {
+        memcpy(enhanced, text + best_off, best_len);
+        enhanced[best_len] = '\0';
+    }
+}
+
+bounce_status_t bounce_reply_extract(const char *text, size_t len, int *reply_code,
+                                     char *enhanced)
+{
+    if ((!text && len) || !reply_code || !enhanced)
+        return BOUNCE_E_INVAL;
+    bounce__reply_extract(text, len, reply_code, enhanced);
+    return BOUNCE_OK;
 }
