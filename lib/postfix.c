@@ -443,6 +443,10 @@ static int emit_reject(struct pf_state *st, bounce_stream_t *s, const bounce__sy
             client.p = cs;
             client.n = cn;
         }
+        /* postscreen "[ip]:port": drop the port */
+        const char *rb = client.n ? memchr(client.p, ']', client.n) : NULL;
+        if (rb)
+            client.n = (size_t)(rb - client.p) + 1;
         /* "header Subject: x" / "body ...": the verb is the first word */
         const char *sp = memchr(verb.p, ' ', verb.n);
         if (sp)
