@@ -820,6 +820,14 @@ static int parse_feedback(ctx *c)
             n++;
         }
     }
+    if (n == 0) {
+        /* a report about a message whose recipient is not given */
+        bounce_record_t *r = new_record(c);
+        if (!r)
+            return -1;
+        r->status = BOUNCE_EVENT_FEEDBACK;
+        n++;
+    }
     {
         size_t i;
         const char *ft = c->d->field[BOUNCE_DSN_FEEDBACK_TYPE];
@@ -962,11 +970,11 @@ static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
     return 0;
 }
 
-static int excluded(ctx *c, const char *a, size_t an)
+static int excluded(ctx *c, const char *a, size_t an, int weak)
 {
     static const char *const hdrs[] = {"from", "return-path", "sender", "reply-to"};
     size_t i;
-    if (is_system_local(a, an))
+    if (weak && is_system_local(a, an))
         return 1;
     for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++) {
         const char *h;
@@ -998,6 +1006,10 @@ static int scan_text(ctx *c, int strong)
             continue;
         }
         lab = recipient_label(t + k, e - k);
+        if (!lab && e - k > 5 && t[k] >= '2' && t[k] <= '5' && t[k + 1] >= '0' &&
+            t[k + 1] <= '9' && t[k + 2] >= '0' && t[k + 2] <= '9' && t[k + 3] == ' ' &&
+            t[k + 4] == '<')
+            lab = 4; /* Sendmail transcript: "554 <addr>... reason" */
         if (strong) {
             size_t q = k + lab, b, ae;
             const char *ap;
@@ -1033,7 +1045,7 @@ static int scan_text(ctx *c, int strong)
                     ok = 0;
                     (void)z;
                 }
-                if (ok && !excluded(c, t + b, ae - b) && add_cand(c, t + b, ae - b, pos) < 0)
+                if (ok && !excluded(c, t + b, ae - b, 0) && add_cand(c, t + b, ae - b, pos) < 0)
                     return -1;
             }
         } else {
@@ -1041,7 +1053,7 @@ static int scan_text(ctx *c, int strong)
             for (at = memchr(t + k, '@', e - k); at; at = memchr(at + 1, '@', (size_t)(t + e - at - 1))) {
                 size_t b, ae;
                 i = (size_t)(at - t);
-                if (addr_at(t, e, i, &b, &ae) && !excluded(c, t + b, ae - b)) {
+                if (addr_at(t, e, i, &b, &ae) && !excluded(c, t + b, ae - b, 1)) {
                     /* not the sender in "MAIL FROM:<...>" or "from <...>" */
                     if (b >= 5 && (contains_ci(t + (b >= 12 ? b - 12 : 0), b >= 12 ? 12 : b, "from:") ||
                                    contains_ci(t + (b >= 6 ? b - 6 : 0), b >= 6 ? 6 : b, "from ")))
@@ -1224,18 +1236,54 @@ static int html_to_text(bounce__buf *out, const char *s, size_t n)
     return 0;
 }
 
+/* A forwarded bounce quoted with "> ": strip one quoting level when most lines have it. */
+static void unquote(bounce__buf *t)
+{
+    size_t pos = 0, lines = 0, quoted = 0, o = 0;
+    while (pos < t->len) {
+        size_t e = line_end(t->p, t->len, pos);
+        if (e > pos) {
+            lines++;
+            if (t->p[pos] == '>')
+                quoted++;
+        }
+        pos = e < t->len ? e + 1 : t->len;
+    }
+    if (quoted < 5 || quoted * 5 < lines * 2)
+        return;
+    pos = 0;
+    while (pos < t->len) {
+        size_t e = line_end(t->p, t->len, pos), k = pos;
+        if (k < e && t->p[k] == '>') {
+            k++;
+            if (k < e && t->p[k] == ' ')
+                k++;
+        }
+        memmove(t->p + o, t->p + k, e - k);
+        o += e - k;
+        if (e < t->len)
+            t->p[o++] = '\n';
+        pos = e < t->len ? e + 1 : t->len;
+    }
+    t->len = o;
+    t->p[o] = '\0';
+}
+
 /* ------------------------------------------------------------------ the parse */
 
 static int collect_parts(ctx *c)
 {
     size_t i;
-    int have_text = 0, have_ds = 0, have_fb = 0, have_orig = 0;
+    int have_text = 0, have_ds = 0, have_fb = 0, have_orig = 0, emb_ds = -1;
     bounce__buf html = {0};
     int r = 0;
     for (i = 0; i < c->m.nparts; i++) {
         const bounce__mime_part *p = &c->m.parts[i];
         const char *ty = p->type;
         if (p->embedded) {
+            if (emb_ds < 0 && (!strcmp(ty, "message/delivery-status") ||
+                               !strcmp(ty, "message/global-delivery-status")))
+                emb_ds = (int)i;
             if (!have_orig && p->parent >= 0 && !c->m.parts[p->parent].embedded) {
                 c->orig = p->hdr;
                 c->orig_len = p->hdr_len;
@@ -1293,6 +1341,12 @@ static int collect_parts(ctx *c)
     if (!have_text && html.len && bounce__buf_append(&c->text, html.p, html.len) < 0)
         goto nomem;
     bounce__buf_free(&html);
+    if (!have_ds && emb_ds >= 0) {
+        /* a forwarded bounce: the report is inside the attached message */
+        if (bounce__mime_decode(&c->m.parts[emb_ds], &c->ds, TEXT_CAP) < 0)
+            return -1;
+    }
+    unquote(&c->text);
     if (bounce__buf_terminate(&c->text) < 0)
         return -1;
     return 0;
@@ -1374,6 +1428,24 @@ static int text_records(ctx *c)
             return -1;
     }
     cand_diags(c);
+    if (c->nc == 0 && n == 0 && c->orig) {
+        /* nothing in the text: the returned message's recipients are all there is */
+        size_t vlen, k;
+        const char *v = bounce__mime_header_raw(c->orig, c->orig_len, "to", &vlen);
+        for (k = 0; v && k < vlen; k++)
+            if (v[k] == '@') {
+                size_t b, e;
+                if (addr_at(v, vlen, k, &b, &e)) {
+                    if (add_cand(c, v + b, e - b, 0) < 0)
+                        return -1;
+                    k = e;
+                }
+            }
+        for (k = 0; k < c->nc; k++) {
+            c->c[k].diag = c->text.p;
+            c->c[k].dlen = c->human_len;
+        }
+    }
     for (i = 0; i < c->nc; i++) {
         bounce_record_t *r;
         if (find_record(c->d, c->c[i].addr, c->c[i].alen) >= 0)

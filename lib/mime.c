@@ -656,7 +656,14 @@ static int walk(bounce__mime *m, const char *p, size_t len, int depth, int paren
             m->warnings |= BOUNCE__MIME_W_DEPTH;
             return 0;
         }
-        return walk_multipart(m, body, blen, bnd, (size_t)bl, depth, self, embedded);
+        {
+            size_t before = m->nparts;
+            if (walk_multipart(m, body, blen, bnd, (size_t)bl, depth, self, embedded) < 0)
+                return -1;
+            if (m->nparts == before) /* no delimiter at all: read the body as text */
+                strcpy(m->parts[self].type, "text/plain");
+            return 0;
+        }
     }
     if (!strcmp(m->parts[self].type, "message/rfc822") ||
         !strcmp(m->parts[self].type, "message/global") ||
