@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include <jansson.h>
+
 #include "internal.h"
 #include "mime.h"
 
@@ -571,7 +573,7 @@ static int rec_from_hdr(ctx *c, bounce_record_t *r, int f, const char *blk, size
 static int next_block(const char *p, size_t len, size_t *pos, const char **blk, size_t *blen)
 {
     size_t q = *pos, start;
-    int has_final = 0, has_orig = 0;
+    int has_final = 0, has_orig = 0, has_action = 0;
     /* skip blank lines */
     while (q < len) {
         size_t e = line_end(p, len, q), k = q;
@@ -592,13 +594,15 @@ static int next_block(const char *p, size_t len, size_t *pos, const char **blk, 
             break;
         if (!is_wsp(p[q])) {
             if (starts_ci(p + q, e - q, "final-recipient")) {
-                if (has_final)
+                if (has_final || (has_orig && has_action))
                     break;
                 has_final = 1;
             } else if (starts_ci(p + q, e - q, "original-recipient")) {
-                if (has_final || has_orig)
+                if ((has_final && has_action) || has_orig)
                     break;
                 has_orig = 1;
+            } else if (starts_ci(p + q, e - q, "action") || starts_ci(p + q, e - q, "status")) {
+                has_action = 1;
             }
         }
         q = e < len ? e + 1 : len;
@@ -976,6 +980,13 @@ static int excluded(ctx *c, const char *a, size_t an, int weak)
     size_t i;
     if (weak && is_system_local(a, an))
         return 1;
+    if (weak) {
+        /* the bounce goes to the original sender: not a recipient */
+        const char *h;
+        size_t hn;
+        if (header_addr(c, c->top, c->top_len, "to", &h, &hn) && addr_eq(h, hn, a, an))
+            return 1;
+    }
     for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++) {
         const char *h;
         size_t hn;
@@ -1001,7 +1012,7 @@ static int scan_text(ctx *c, int strong)
             pos = e < len ? e + 1 : len;
             continue;
         }
-        if (is_header_label(t + k, e - k) && !starts_ci(t + k, e - k, "to:")) {
+        if (is_header_label(t + k, e - k)) {
             pos = e < len ? e + 1 : len;
             continue;
         }
@@ -1267,6 +1278,144 @@ static void unquote(bounce__buf *t)
     }
     t->len = o;
     t->p[o] = '\0';
+}
+
+/* ------------------------------------------------------------------ Amazon SES JSON */
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int ses_record(ctx *c, int event, const char *addr, const char *status, const char *diag)
+{
+    bounce_record_t *r;
+    if (!addr || !*addr)
+        return 0;
+    r = new_record(c);
+    if (!r)
+        return c->capped ? 0 : -1;
+    r->status = (uint8_t)event;
+    if (bounce__record_set_str(r, BOUNCE_FIELD_RECIPIENT, addr) < 0 ||
+        (status && *status && bounce__record_set_str(r, BOUNCE_FIELD_ENHANCED, status) < 0))
+        return -1;
+    if (diag && *diag) {
+        const char *s = diag, *semi = strchr(diag, ';');
+        size_t n = strlen(diag);
+        if (semi && semi - diag < 20 && !memchr(diag, ' ', (size_t)(semi - diag))) {
+            n -= (size_t)(semi + 1 - diag);
+            s = semi + 1;
+        }
+        trim(&s, &n);
+        if (n && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, s, n) < 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* Amazon SES notifications (SNS e-mail): a JSON body with notificationType/eventType
+ * Bounce, Delivery or Complaint. Returns records made, -1 nomem. */
+static int parse_ses_json(ctx *c)
+{
+    const char *t = c->text.p, *start, *end;
+    bounce__buf js = {0};
+    json_t *root, *mail, *o, *arr;
+    const char *type;
+    size_t i, idx;
+    int n = 0, r = 0;
+    if (!t || (!contains_ci(t, c->text.len, "\"notificationtype\"") &&
+               !contains_ci(t, c->text.len, "\"eventtype\"")))
+        return 0;
+    start = memchr(t, '{', c->text.len);
+    if (!start)
+        return 0;
+    end = t + c->text.len;
+    /* the JSON may be wrapped over several lines: join them */
+    for (; start < end; start++) {
+        if (*start == '\n')
+            continue;
+        if (bounce__buf_putc(&js, *start) < 0) {
+            bounce__buf_free(&js);
+            return -1;
+        }
+        if (*start == '}' && start + 1 < end && start[1] == '\n' &&
+            (start + 2 >= end || start[2] == '\n' || start[2] == '-'))
+            break;
+    }
+    root = json_loadb(js.p ? js.p : "", js.len, JSON_DISABLE_EOF_CHECK, NULL);
+    bounce__buf_free(&js);
+    if (!root)
+        return 0;
+    type = jstr(root, "notificationType");
+    if (!type)
+        type = jstr(root, "eventType");
+    mail = json_object_get(root, "mail");
+    if (mail) {
+        const char *src = jstr(mail, "source"), *mid = jstr(mail, "messageId");
+        json_t *ch = json_object_get(mail, "commonHeaders");
+        if ((src && set_field(c->d, BOUNCE_DSN_ENVELOPE_SENDER, src, strlen(src)) < 0) ||
+            (mid && set_field(c->d, BOUNCE_DSN_ORIG_MESSAGE_ID, mid, strlen(mid)) < 0))
+            r = -1;
+        if (ch && r == 0) {
+            const char *subj = jstr(ch, "subject");
+            if (subj && set_field(c->d, BOUNCE_DSN_ORIG_SUBJECT, subj, strlen(subj)) < 0)
+                r = -1;
+        }
+    }
+    if (r == 0 && type && !strcmp(type, "Bounce")) {
+        o = json_object_get(root, "bounce");
+        arr = json_object_get(o, "bouncedRecipients");
+        json_array_foreach(arr, idx, o) {
+            const char *act = jstr(o, "action");
+            int ev = act && !strcmp(act, "delayed") ? BOUNCE_EVENT_DELAYED : BOUNCE_EVENT_BOUNCED;
+            int k = ses_record(c, ev, jstr(o, "emailAddress"), jstr(o, "status"),
+                               jstr(o, "diagnosticCode"));
+            if (k < 0) {
+                r = -1;
+                break;
+            }
+            n += k;
+        }
+    } else if (r == 0 && type && !strcmp(type, "Delivery")) {
+        json_t *dl = json_object_get(root, "delivery");
+        const char *resp = jstr(dl, "smtpResponse");
+        arr = json_object_get(dl, "recipients");
+        json_array_foreach(arr, idx, o) {
+            int k;
+            char esc[BOUNCE__ESC_MAX];
+            int code = 0;
+            esc[0] = '\0';
+            if (resp)
+                bounce__reply_extract(resp, strlen(resp), &code, esc);
+            k = ses_record(c, BOUNCE_EVENT_DELIVERED,
+                           json_is_string(o) ? json_string_value(o) : NULL, esc, resp);
+            if (k < 0) {
+                r = -1;
+                break;
+            }
+            n += k;
+        }
+    } else if (r == 0 && type && !strcmp(type, "Complaint")) {
+        json_t *cp = json_object_get(root, "complaint");
+        const char *ft = jstr(cp, "complaintFeedbackType");
+        if (ft && set_field(c->d, BOUNCE_DSN_FEEDBACK_TYPE, ft, strlen(ft)) < 0)
+            r = -1;
+        arr = json_object_get(cp, "complainedRecipients");
+        json_array_foreach(arr, idx, o) {
+            int k = ses_record(c, BOUNCE_EVENT_FEEDBACK, jstr(o, "emailAddress"), NULL, ft);
+            if (k < 0) {
+                r = -1;
+                break;
+            }
+            n += k;
+        }
+        if (n)
+            c->d->kind = BOUNCE_DSN_FEEDBACK;
+    }
+    (void)i;
+    json_decref(root);
+    return r < 0 ? -1 : n;
 }
 
 /* ------------------------------------------------------------------ the parse */
@@ -1613,6 +1762,12 @@ static int parse_message(ctx *c, const char *buf, size_t len)
         if (n < 0)
             return -1;
         if (n > 0 && fill_missing_diags(c, first) < 0)
+            return -1;
+    }
+    /* 1b. Amazon SES notifications in JSON */
+    if (d->nrec == 0) {
+        n = parse_ses_json(c);
+        if (n < 0)
             return -1;
     }
     /* 2. feedback report */
