@@ -165,6 +165,44 @@ static label *load_labels(const char *root, size_t *n)
     return l;
 }
 
+/* Messages in a file read as an mbox: a new message starts at a "From " line at the
+ * start of the file or after a blank line, followed by a header line. Fills starts[]
+ * (offsets); returns the count (at least 1). */
+static size_t mbox_split(const char *b, size_t len, size_t *starts, size_t max)
+{
+    size_t n = 0, pos = 0;
+    starts[n++] = 0;
+    while (pos < len && n < max) {
+        const char *nl = memchr(b + pos, '\n', len - pos);
+        size_t e = nl ? (size_t)(nl - b) : len;
+        if (pos > 1 && e - pos > 5 && memcmp(b + pos, "From ", 5) == 0 && b[pos - 1] == '\n' &&
+            (b[pos - 2] == '\n' || (pos > 2 && b[pos - 2] == '\r' && b[pos - 3] == '\n'))) {
+            /* next line must look like a header */
+            size_t q = e + 1, k = q;
+            while (k < len && k - q < 80 && b[k] != ':' && b[k] != ' ' && b[k] != '\n')
+                k++;
+            if (k < len && b[k] == ':' && k > q)
+                starts[n++] = pos;
+        }
+        pos = e + 1;
+    }
+    return n;
+}
+
+/* Parse every message of a file; records of all of them, in order, go to *all. */
+static size_t parse_file(const bounce_kb_t *kb, const msg *m, bounce_dsn_t **ds, size_t max)
+{
+    size_t starts[16], n = mbox_split(m->buf, m->len, starts, 16), i, got = 0;
+    for (i = 0; i < n && got < max; i++) {
+        size_t end = i + 1 < n ? starts[i + 1] : m->len;
+        bounce_dsn_t *d = NULL;
+        if (bounce_dsn_parse(kb, m->buf + starts[i], end - starts[i], m->path, 0, &d) ==
+            BOUNCE_OK)
+            ds[got++] = d;
+    }
+    return got;
+}
+
 /* JSON of all records without the file name, to compare line-ending variants. */
 static char *result_key(const bounce_kb_t *kb, const msg *m)
 {
@@ -193,9 +231,9 @@ static const struct {
     const char *why;
 } debatable[] = {
     {"maildir/not/rb-issue-368-bug.eml",
-     "a real 'Mailbox full' bounce notification from postmaster; the corpus files it under "
-     "not/ (a Sisimai bug report). libbounce finds no recipient in it only because the "
-     "address stands after a label it does not treat as a recipient label."},
+     "a real bounce notification from postmaster (\"Your message was rejected ... reject "
+     "reason: Mailbox full / target mail address: ...\"); the corpus files it under not/. "
+     "libbounce reports its one recipient as mailboxfull on purpose."},
 };
 
 int main(int argc, char **argv)
@@ -255,21 +293,26 @@ int main(int argc, char **argv)
 
     for (i = 0; i < nmsgs; i++) {
         const msg *m = &msgs[i];
-        bounce_dsn_t *d = NULL;
-        size_t nrec, nexp = 0;
+        bounce_dsn_t *dd[16];
+        const bounce_record_t *recs[256];
+        size_t nd, nrec = 0, nexp = 0, q;
         int is_not = strncmp(m->path, "maildir/not/", 12) == 0;
-        if (bounce_dsn_parse(kb, m->buf, m->len, m->path, 0, &d) != BOUNCE_OK) {
+        nd = parse_file(kb, m, dd, 16);
+        if (!nd) {
             if (parse_failed++ < 5)
                 fprintf(stderr, "eval_dsn: %s: parse failed\n", m->path);
             continue;
         }
-        nrec = bounce_dsn_record_count(d);
+        for (q = 0; q < nd; q++)
+            for (j = 0; j < bounce_dsn_record_count(dd[q]) && nrec < 256; j++)
+                recs[nrec++] = bounce_dsn_record(dd[q], j);
         if (is_not) {
             not_msgs++;
             not_found += nrec;
             if (nrec && verbose)
                 printf("NOT-BOUNCE %s: %zu recipient(s) found\n", m->path, nrec);
-            bounce_dsn_free(d);
+            for (q = 0; q < nd; q++)
+                bounce_dsn_free(dd[q]);
             continue;
         }
         for (j = 0; j < nlabels; j++) {
@@ -287,7 +330,7 @@ int main(int argc, char **argv)
                 continue;
             }
             found_matched++;
-            r = bounce_dsn_record(d, (size_t)l->index - 1);
+            r = recs[(size_t)l->index - 1];
             res = bounce_record_result(r);
             reason = bounce_result_reason(res);
             want = bounce_enum_from_name(BOUNCE_ENUM_REASON, l->reason);
@@ -333,9 +376,10 @@ int main(int argc, char **argv)
             if (verbose)
                 for (j = nexp; j < nrec; j++)
                     printf("EXTRA %s #%zu %s\n", m->path, j + 1,
-                           bounce_record_get(bounce_dsn_record(d, j), BOUNCE_FIELD_RECIPIENT));
+                           bounce_record_get(recs[j], BOUNCE_FIELD_RECIPIENT));
         }
-        bounce_dsn_free(d);
+        for (q = 0; q < nd; q++)
+            bounce_dsn_free(dd[q]);
     }
 
     /* LF / CRLF / CR twins give identical records */
