@@ -501,9 +501,14 @@ static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
         bounce__reply_extract(diag, dl, &code, esc);
         if (code)
             r->reply_code = code;
-        if (esc[0] && !bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el) &&
-            bounce__record_set_str(r, BOUNCE_FIELD_ENHANCED, esc) < 0)
-            return -1;
+        if (esc[0]) {
+            const char *have = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el);
+            /* a generic Status (5.0.0) gives way to the diagnostic's specific code */
+            int generic = have && el >= 5 && !strncmp(have + 1, ".0.0", 4) && el == 5 &&
+                          esc[0] == have[0] && strcmp(esc + 1, ".0.0") != 0;
+            if ((!have || generic) && bounce__record_set_str(r, BOUNCE_FIELD_ENHANCED, esc) < 0)
+                return -1;
+        }
         st = detect_stage(diag, dl, &cmd);
         if (st) {
             r->stage = (uint8_t)st;
