@@ -598,15 +598,18 @@ static int next_block(const char *p, size_t len, size_t *pos, const char **blk, 
         if (k == e)
             break;
         if (!is_wsp(p[q])) {
+            /* recipients glued without a blank line: a repeated field starts the next */
             if (starts_ci(p + q, e - q, "final-recipient")) {
-                if (has_final || (has_orig && has_action))
+                if (has_final)
                     break;
                 has_final = 1;
             } else if (starts_ci(p + q, e - q, "original-recipient")) {
-                if ((has_final && has_action) || has_orig)
+                if (has_orig)
                     break;
                 has_orig = 1;
-            } else if (starts_ci(p + q, e - q, "action") || starts_ci(p + q, e - q, "status")) {
+            } else if (starts_ci(p + q, e - q, "action:")) {
+                if (has_action)
+                    break;
                 has_action = 1;
             }
         }
