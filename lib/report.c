@@ -39,8 +39,8 @@
 #define COMPROMISED_MIN_SHARE 0.50   /* one sender's share of all records */
 #define COMPROMISED_MEDIAN_FACTOR 10 /* and its volume over the median sender's */
 #define COMPROMISED_MIN_FAILURES 10  /* with at least this many failures */
-#define BACKSCATTER_MIN_RECORDS 20   /* failures/queued records with the null sender */
-#define BACKSCATTER_MIN_SHARE 0.30   /* their share of all failures */
+#define BACKSCATTER_MIN_RECORDS 20   /* failed or queued records with the null sender */
+#define BACKSCATTER_MIN_SHARE 0.30   /* their share of all failed or queued records */
 #define MIGRATED_MIN_USERS 5         /* distinct unknown users at one domain */
 #define QUOTA_MIN_FAILURES 3         /* mailbox-full failures */
 #define QUOTA_TOP 5                  /* mailboxes that ... */
@@ -228,7 +228,8 @@ struct bounce_report {
     uint32_t flags;
     uint32_t seed;
     uint64_t records, failures, delivered, delivered_remote, queue_records;
-    uint64_t null_sender_fail;
+    uint64_t stuck;                 /* failures plus queued records */
+    uint64_t null_sender_stuck;     /* of which with the null sender */
     uint64_t by_status[N_STATUS];
     uint64_t by_reason[N_REASON];   /* failures */
     uint64_t by_source[N_SOURCE];
@@ -445,6 +446,8 @@ bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec
         relay = bounce__record_field(rec, BOUNCE_FIELD_REMOTE_MTA, &relen);
     if (rcpt)
         dlen = domain_of(rcpt, rlen, dom);
+    if (fail || queue)
+        r->stuck++;
     if (rec->status == BOUNCE_EVENT_DELIVERED) {
         r->delivered++;
         if (relay && !is_local_relay(relay, relen))
@@ -459,8 +462,8 @@ bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec
     /* senders (records and failures) */
     if (snd) {
         k = lower_copy(key, snd, slen);
-        if (k == 0 && fail)
-            r->null_sender_fail++;
+        if (k == 0 && (fail || queue))
+            r->null_sender_stuck++;
         if (count(r, &r->senders, key, k, 1, (uint64_t)fail, 0, NULL) < 0)
             return BOUNCE_E_NOMEM;
     }
@@ -882,8 +885,8 @@ static int rule_compromised(bounce_report_t *r)
         if (rc)
             return -1;
     }
-    if (r->null_sender_fail >= BACKSCATTER_MIN_RECORDS &&
-        share(r->null_sender_fail, r->failures) >= BACKSCATTER_MIN_SHARE) {
+    if (r->null_sender_stuck >= BACKSCATTER_MIN_RECORDS &&
+        share(r->null_sender_stuck, r->stuck) >= BACKSCATTER_MIN_SHARE) {
         bounce__buf_free(&b);
         if (bounce__buf_printf(
                 &b,
@@ -895,9 +898,9 @@ static int rule_compromised(bounce_report_t *r)
                 "the RCPT ACL), check for a compromised account, then delete only the queued "
                 "bounces: postqueue -j | jq -r 'select(.sender == \"\") | .queue_id' | "
                 "postsuper -d - (Exim: exiqgrep -i -f '^<>$' | xargs exim -Mrm).",
-                (unsigned long long)r->null_sender_fail, (unsigned long long)r->failures,
-                100.0 * share(r->null_sender_fail, r->failures)) < 0 ||
-            add_finding(r, "security.compromised_account", 0.7, r->null_sender_fail, &b) < 0) {
+                (unsigned long long)r->null_sender_stuck, (unsigned long long)r->stuck,
+                100.0 * share(r->null_sender_stuck, r->stuck)) < 0 ||
+            add_finding(r, "security.compromised_account", 0.7, r->null_sender_stuck, &b) < 0) {
             bounce__buf_free(&b);
             return -1;
         }

@@ -1,0 +1,91 @@
+/* Exim queue listings: exim -bp / mailq. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_testlib.h"
+
+START_TEST(ex_basic)
+{
+    struct qt_run q;
+    qt_run_fixture("queue/exim-bp.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
+    /* 7 recipients, 2 of them already delivered (D, +D): 5 records */
+    ck_assert_uint_eq(q.records, 5);
+    ck_assert_uint_eq(q.messages, 4);
+    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_ptr_null(strstr(q.jsonl, "delivered@example.net"));
+    ck_assert_ptr_null(strstr(q.jsonl, "forwarded@example.com"));
+    /* frozen bounce with the null sender */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1rXYZb-000456-CD\",\"recipient\":\"postmaster@example.org\","
+                                          "\"sender\":\"\",\"source\":\"exim-queue\",\"status\":\"frozen\""));
+    /* Exim 4.97 ids; arrival = reference time - age */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1vQJ2b-00000000Xyz-1A2B\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795435200")); /* 2d before */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795607955")); /* 45s before */
+    qt_check_expected("queue/exim-bp.txt", &q);
+    free(q.jsonl);
+}
+END_TEST
+
+START_TEST(ex_ids)
+{
+    static const struct {
+        const char *line;
+        int ok;
+    } cases[] = {
+        {"25m  2.9K 1rXYZa-000123-AB <a@example.com>", 1},
+        {"25m  2.9K 1vQJ2b-00000000Xyz-1A2B <a@example.com>", 1},
+        {"25m  2.9K 1rXYZa-000123-ABC <a@example.com>", 0},
+        {"25m  2.9K 1rXYZa_000123-AB <a@example.com>", 0},
+        {"25x  2.9K 1rXYZa-000123-AB <a@example.com>", 0},
+        {"25m  2.9Q 1rXYZa-000123-AB <a@example.com>", 0},
+        {"25m  2.9K 1rXYZa-000123-AB a@example.com", 0},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[256];
+        struct qt_run q;
+        int n = snprintf(buf, sizeof buf, "%s\n          r@example.net\n", cases[i].line);
+        qt_run_buf(buf, (size_t)n, 0, BOUNCE_FORMAT_EXIM_QUEUE, NULL, &q, NULL);
+        ck_assert_msg(q.records == (size_t)cases[i].ok, "case %zu: %s", i, cases[i].line);
+        free(q.jsonl);
+    }
+}
+END_TEST
+
+START_TEST(ex_thousands)
+{
+    size_t n = 4000, i, cap = n * 200, len = 0;
+    char *buf = malloc(cap);
+    struct qt_run q;
+    ck_assert_ptr_nonnull(buf);
+    for (i = 0; i < n; i++) {
+        len += (size_t)sprintf(buf + len,
+                               "%3zuh  1.%zuK 1vQJ2b-%011zu-%04zu <%s>%s\n"
+                               "          r%zu@d%zu.example\n"
+                               "        D done%zu@d%zu.example\n\n",
+                               i % 100, i % 10, i, i % 10000, i % 10 ? "s@example.com" : "",
+                               i % 17 ? "" : " *** frozen ***", i, i % 40, i, i % 40);
+        ck_assert(len < cap - 300);
+    }
+    qt_run_buf(buf, len, 1000, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
+    ck_assert_uint_eq(q.records, n);
+    ck_assert_uint_eq(q.messages, n);
+    ck_assert_uint_eq(q.skipped, 0);
+    free(q.jsonl);
+    free(buf);
+}
+END_TEST
+
+Suite *bounce_test_eximq_suite(void)
+{
+    Suite *s = suite_create("eximq");
+    TCase *tc = tcase_create("exim-bp");
+    tcase_add_test(tc, ex_basic);
+    tcase_add_test(tc, ex_ids);
+    tcase_add_test(tc, ex_thousands);
+    suite_add_tcase(s, tc);
+    return s;
+}

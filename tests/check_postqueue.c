@@ -1,0 +1,209 @@
+/* Postfix queue listings: postqueue -p / mailq and postqueue -j. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_testlib.h"
+
+static size_t count_lines_with(const char *jsonl, const char *needle)
+{
+    size_t n = 0;
+    const char *p = jsonl;
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
+START_TEST(pq_basic)
+{
+    struct qt_run q;
+    qt_run_fixture("queue/postqueue-basic.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
+    ck_assert_uint_eq(q.records, 6);
+    ck_assert_uint_eq(q.messages, 4);
+    ck_assert_uint_eq(q.skipped, 0);
+    /* active message: no reason; held one ('!'); MAILER-DAEMON is the null sender */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"3F2A61C0A12\",\"recipient\":\"bob@example.net\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"sender\":\"\",\"source\":\"postqueue\",\"status\":\"held\""));
+    /* folded reason joined with single spaces, outer parentheses removed */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"diagnostic\":\"host mx.example.info[203.0.113.9] said: 450 4.7.1 "
+                                          "<frank@example.info>: Recipient address rejected: Greylisted, see "
+                                          "http://postgrey.example/help (in reply to RCPT TO command)\""));
+    /* long queue id, year inferred backwards across new year: 2025-12-31T23:59:59Z */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"4Rk3Zp5Qv1z9abcd\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1767225599"));
+    /* each reason applies to the recipients under it */
+    ck_assert_uint_eq(count_lines_with(q.jsonl, "Connection timed out"), 2);
+    qt_check_expected("queue/postqueue-basic.txt", &q);
+    free(q.jsonl);
+}
+END_TEST
+
+/* The same bytes in chunks of 1..7 bytes give the same records. */
+START_TEST(pq_chunks)
+{
+    static const char *const files[] = {"queue/postqueue-basic.txt", "queue/postqueue-json.txt",
+                                        "queue/exim-bp.txt", "queue/postqueue-truncated.txt"};
+    size_t f;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        struct qt_run whole, part;
+        qt_run_fixture(files[f], 0, &whole, NULL);
+        qt_run_fixture(files[f], (size_t)_i, &part, NULL);
+        ck_assert_str_eq(whole.jsonl, part.jsonl);
+        ck_assert_int_eq(whole.format, part.format);
+        free(whole.jsonl);
+        free(part.jsonl);
+    }
+}
+END_TEST
+
+START_TEST(pq_truncated)
+{
+    struct qt_run q;
+    qt_run_fixture("queue/postqueue-truncated.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
+    /* bob, carol, dave: the cut happened before erin's reason group */
+    ck_assert_uint_eq(q.records, 3);
+    qt_check_expected("queue/postqueue-truncated.txt", &q);
+    free(q.jsonl);
+}
+END_TEST
+
+START_TEST(pq_empty)
+{
+    struct qt_run q;
+    qt_run_fixture("queue/postqueue-empty.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
+    ck_assert_uint_eq(q.records, 0);
+    ck_assert_uint_eq(q.parsed, 1);
+    free(q.jsonl);
+}
+END_TEST
+
+/* A reason with unbalanced parentheses must not swallow the recipients. */
+START_TEST(pq_unbalanced_reason)
+{
+    static const char txt[] =
+        "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n"
+        "A1B2C3D4E5      1234 Tue Nov 24 10:01:02  a@example.com\n"
+        "(host mx.example.net[192.0.2.1] said: 550 5.7.1 go away :( (in reply to end of DATA command))\n"
+        "                                         b@example.net\n"
+        "                                         c@example.net\n"
+        "\n"
+        "F6A7B8C9D0      4321 Tue Nov 24 10:01:03  a@example.com\n"
+        "                                         d@example.net\n";
+    struct qt_run q;
+    qt_run_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    ck_assert_uint_eq(q.records, 3);
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"recipient\":\"b@example.net\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"recipient\":\"c@example.net\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"smtp_command\":\"end of DATA\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"reply_code\":550"));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"relay\":\"mx.example.net[192.0.2.1]\""));
+    /* the second message has no reason */
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"line\":8,\"queue_id\":\"F6A7B8C9D0\",\"recipient\":\"d@example.net\""));
+    free(q.jsonl);
+}
+END_TEST
+
+/* Thousands of messages generated here: every recipient becomes a record. */
+START_TEST(pq_thousands)
+{
+    size_t n = 5000, i, cap = n * 300, len = 0;
+    char *buf = malloc(cap);
+    struct qt_run q;
+    ck_assert_ptr_nonnull(buf);
+    len += (size_t)sprintf(buf + len, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
+    for (i = 0; i < n; i++) {
+        len += (size_t)sprintf(buf + len,
+                               "%06zX%04zX%c %8zu Tue Nov 24 %02zu:%02zu:%02zu  s%zu@example.com\n"
+                               "(connect to mx.d%zu.example[192.0.2.%zu]:25: Connection timed out)\n"
+                               "                                         r%zu@d%zu.example\n"
+                               "                                         q%zu@d%zu.example\n\n",
+                               i, i % 65536, i % 3 ? ' ' : '*', 1000 + i, i % 24, i % 60, i % 60,
+                               i % 7, i % 50, i % 250 + 1, i, i % 50, i, i % 50);
+        ck_assert(len < cap - 400);
+    }
+    len += (size_t)sprintf(buf + len, "-- %zu Kbytes in %zu Requests.\n", n * 3, n);
+    qt_run_buf(buf, len, 4096, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
+    ck_assert_uint_eq(q.records, 2 * n);
+    ck_assert_uint_eq(q.messages, n);
+    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_uint_eq(count_lines_with(q.jsonl, "Connection timed out"), 2 * n);
+    free(q.jsonl);
+    free(buf);
+}
+END_TEST
+
+START_TEST(pj_basic)
+{
+    struct qt_run q;
+    qt_run_fixture("queue/postqueue-json.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE_JSON);
+    ck_assert_uint_eq(q.records, 6);
+    ck_assert_uint_eq(q.messages, 4);
+    /* the two broken lines are counted and skipped */
+    ck_assert_uint_eq(q.skipped, 2);
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"status\":\"held\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"enhanced_status\":\"5.1.1\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795514707"));
+    qt_check_expected("queue/postqueue-json.txt", &q);
+    free(q.jsonl);
+}
+END_TEST
+
+START_TEST(detect_formats)
+{
+    static const struct {
+        const char *text;
+        int format;
+    } cases[] = {
+        {"-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n", BOUNCE_FORMAT_POSTQUEUE},
+        {"Mail queue is empty\n", BOUNCE_FORMAT_POSTQUEUE},
+        {"{\"queue_name\": \"deferred\", \"queue_id\": \"ABC\", \"recipients\": []}\n",
+         BOUNCE_FORMAT_POSTQUEUE_JSON},
+        {" 0m   320 1rXYZa-000123-AB <a@example.com>\n          b@example.net\n", BOUNCE_FORMAT_EXIM_QUEUE},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct qt_run q;
+        qt_run_buf(cases[i].text, strlen(cases[i].text), 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+        ck_assert_int_eq(q.format, cases[i].format);
+        free(q.jsonl);
+    }
+}
+END_TEST
+
+/* Garbage, NUL bytes and over-long lines: no crash, nothing invented. */
+START_TEST(pq_garbage)
+{
+    static const char txt[] = "-Queue ID-\n\0\0\0(((((\n   \n))))\nA1B2C3D4E5 x Tue\n"
+                              "A1B2C3D4E5      1 Xyz Nov 24 10:01:02  a@b\n      r@x\n";
+    struct qt_run q;
+    qt_run_buf(txt, sizeof txt - 1, 3, BOUNCE_FORMAT_POSTQUEUE, NULL, &q, NULL);
+    ck_assert_uint_eq(q.records, 0);
+    free(q.jsonl);
+}
+END_TEST
+
+Suite *bounce_test_postqueue_suite(void)
+{
+    Suite *s = suite_create("postqueue");
+    TCase *tc = tcase_create("postqueue-p");
+    tcase_add_test(tc, pq_basic);
+    tcase_add_loop_test(tc, pq_chunks, 1, 8);
+    tcase_add_test(tc, pq_truncated);
+    tcase_add_test(tc, pq_empty);
+    tcase_add_test(tc, pq_unbalanced_reason);
+    tcase_add_test(tc, pq_thousands);
+    tcase_add_test(tc, pq_garbage);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("postqueue-j");
+    tcase_add_test(tc, pj_basic);
+    tcase_add_test(tc, detect_formats);
+    suite_add_tcase(s, tc);
+    return s;
+}
