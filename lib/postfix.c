@@ -591,8 +591,10 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
         int start = m[0] != 'm'; /* smtpd client= / pickup uid=: a message starts here */
         if (!(t = bounce__tracker_get(&st->trk, s, qid.p, qid.n, &created)))
             return -1;
-        if (!created && (start || (t->flags & BOUNCE__TMSG_DELIVERED)))
-            bounce__tmsg_reset(t); /* queue id reused */
+        if (!created && (start || (t->flags & BOUNCE__TMSG_DELIVERED))) {
+            bounce__tmsg_reset(t); /* queue id reused: a new message */
+            bounce__stream_count(s, BOUNCE_STAT_MESSAGES, 1);
+        }
         if (t->time == INT64_MIN)
             t->time = sl.time;
         if (m[0] == 'm') {

@@ -1,0 +1,296 @@
+/* Exim main log parsing: records, joins by message id, rejects, id formats, chunking. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers: run a log through a stream, collect JSON records ---- */
+struct logrun {
+    char *text;     /* JSON Lines of every record */
+    json_t *recs;   /* array of parsed records */
+    uint64_t stat[9];
+    int format;
+};
+
+static const bounce_kb_t *test_kb(bounce_kb_t **own)
+{
+    const bounce_kb_t *kb = bounce_kb_builtin();
+    *own = NULL;
+    if (!kb) {
+        ck_assert_int_eq(bounce_kb_load_buffer(NULL, "", 0, "empty", own, NULL), BOUNCE_OK);
+        kb = *own;
+    }
+    return kb;
+}
+
+static void drain(bounce_stream_t *s, struct logrun *lr, size_t *cap, size_t *len)
+{
+    const bounce_record_t *r;
+    while ((r = bounce_stream_next(s)) != NULL) {
+        char *js = NULL;
+        ck_assert_int_eq(bounce_record_to_json(r, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
+        size_t n = strlen(js);
+        if (*len + n + 2 > *cap) {
+            *cap = (*len + n + 2) * 2;
+            lr->text = realloc(lr->text, *cap);
+            ck_assert_ptr_nonnull(lr->text);
+        }
+        memcpy(lr->text + *len, js, n);
+        *len += n;
+        lr->text[(*len)++] = '\n';
+        lr->text[*len] = '\0';
+        json_error_t err;
+        json_t *o = json_loads(js, JSON_ALLOW_NUL, &err);
+        ck_assert_msg(o != NULL, "record is not valid JSON: %s (%s)", js, err.text);
+        json_array_append_new(lr->recs, o);
+        bounce_free(js);
+    }
+}
+
+/* Feed buf in chunks of `chunk` bytes (0 = all at once). max_in_flight 0 = default. */
+static void run_buf(const char *buf, size_t n, size_t chunk, int64_t max_in_flight,
+                    struct logrun *lr)
+{
+    bounce_kb_t *own;
+    const bounce_kb_t *kb = test_kb(&own);
+    bounce_stream_t *s = NULL;
+    size_t cap = 0, len = 0;
+    memset(lr, 0, sizeof *lr);
+    lr->recs = json_array();
+    lr->text = calloc(1, 1);
+    ck_assert_int_eq(bounce_stream_new(kb, BOUNCE_STREAM_LOG, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
+    /* 2026-11-26T00:00:00Z: BSD stamps of Nov 25 are in 2026 */
+    ck_assert_int_eq(bounce_stream_set_reference_time(s, 1795651200), BOUNCE_OK);
+    if (max_in_flight)
+        ck_assert_int_eq(bounce_stream_set_option(s, BOUNCE_OPT_MAX_IN_FLIGHT, max_in_flight),
+                         BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_set_file(s, "test.log"), BOUNCE_OK);
+    if (!chunk)
+        chunk = n ? n : 1;
+    for (size_t i = 0; i < n; i += chunk) {
+        ck_assert_int_eq(bounce_stream_feed(s, buf + i, i + chunk > n ? n - i : chunk), BOUNCE_OK);
+        drain(s, lr, &cap, &len);
+    }
+    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
+    drain(s, lr, &cap, &len);
+    for (int k = 0; k < 9; k++)
+        lr->stat[k] = bounce_stream_stat(s, k);
+    lr->format = bounce_stream_format(s);
+    bounce_stream_free(s);
+    bounce_kb_free(own);
+}
+
+static void run_fixture(const char *rel, size_t chunk, struct logrun *lr)
+{
+    char *path = bounce_test_fixture_path(rel);
+    size_t n = 0;
+    char *buf = bounce_test_read_file(path, &n);
+    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    run_buf(buf, n, chunk, 0, lr);
+    free(buf);
+    free(path);
+}
+
+static void logrun_free(struct logrun *lr)
+{
+    free(lr->text);
+    json_decref(lr->recs);
+}
+
+static json_t *rec(const struct logrun *lr, size_t i)
+{
+    ck_assert_msg(i < json_array_size(lr->recs), "record %zu missing (have %zu)", i,
+                  json_array_size(lr->recs));
+    return json_array_get(lr->recs, i);
+}
+
+/* string field, or "(absent)" */
+static const char *fs(const struct logrun *lr, size_t i, const char *key)
+{
+    json_t *v = json_object_get(rec(lr, i), key);
+    return v ? (json_is_string(v) ? json_string_value(v) : "(not a string)") : "(absent)";
+}
+
+static long long fi(const struct logrun *lr, size_t i, const char *key)
+{
+    json_t *v = json_object_get(rec(lr, i), key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* every chunk size 1..7 gives exactly the records of the whole-buffer run */
+static void check_chunking(const char *rel)
+{
+    struct logrun whole, part;
+    run_fixture(rel, 0, &whole);
+    ck_assert_int_gt(json_array_size(whole.recs), 0);
+    for (size_t c = 1; c <= 7; c++) {
+        run_fixture(rel, c, &part);
+        ck_assert_msg(strcmp(whole.text, part.text) == 0, "%s: chunk size %zu differs", rel, c);
+        ck_assert_uint_eq(whole.stat[BOUNCE_STAT_SKIPPED], part.stat[BOUNCE_STAT_SKIPPED]);
+        logrun_free(&part);
+    }
+    logrun_free(&whole);
+}
+
+START_TEST(test_basic_records)
+{
+    struct logrun lr;
+    run_fixture("log/exim-basic.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 9);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 15);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 1); /* the line without a stamp */
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_IN_FLIGHT], 0); /* both messages Completed */
+
+    /* => joined with the <= line: sender and id= */
+    ck_assert_str_eq(fs(&lr, 0, "source"), "exim");
+    ck_assert_int_eq(fi(&lr, 0, "line"), 2);
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T14:36:21Z");
+    ck_assert_str_eq(fs(&lr, 0, "queue_id"), "1rXYZa-000123-AB");
+    ck_assert_str_eq(fs(&lr, 0, "message_id"), "20261125143620.1@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "alice@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "recipient"), "bob@example.net");
+    ck_assert_str_eq(fs(&lr, 0, "status"), "delivered");
+    ck_assert_str_eq(fs(&lr, 0, "relay"), "mx.example.net[198.51.100.5]");
+    ck_assert_str_eq(fs(&lr, 0, "diagnostic"), "250 2.0.0 Ok: queued as 4ABCDEF");
+
+    /* ** with the SMTP error: whole text, command, code, enhanced code */
+    ck_assert_str_eq(fs(&lr, 1, "status"), "bounced");
+    ck_assert_str_eq(fs(&lr, 1, "recipient"), "nobody@example.com");
+    ck_assert_str_eq(fs(&lr, 1, "diagnostic"),
+                     "SMTP error from remote mail server after RCPT TO:<nobody@example.com>: 550 "
+                     "5.1.1 <nobody@example.com>: Recipient address rejected: User unknown");
+    ck_assert_int_eq(fi(&lr, 1, "reply_code"), 550);
+    ck_assert_str_eq(fs(&lr, 1, "enhanced_status"), "5.1.1");
+    ck_assert_str_eq(fs(&lr, 1, "smtp_command"), "RCPT TO");
+    ck_assert_str_eq(fs(&lr, 1, "remote_mta"), "mx.example.com");
+
+    /* == deferral without a host */
+    ck_assert_str_eq(fs(&lr, 2, "status"), "deferred");
+    ck_assert_str_eq(fs(&lr, 2, "diagnostic"), "Connection timed out");
+
+    /* the bounce message: null sender; local delivery "alice <alice@example.org>" */
+    ck_assert_str_eq(fs(&lr, 3, "queue_id"), "1rXYZb-000124-CD");
+    ck_assert_str_eq(fs(&lr, 3, "sender"), "");
+    ck_assert_str_eq(fs(&lr, 3, "recipient"), "alice@example.org");
+
+    /* ACL rejects */
+    ck_assert_str_eq(fs(&lr, 4, "status"), "rejected");
+    ck_assert_str_eq(fs(&lr, 4, "sender"), "spammer@bad.example");
+    ck_assert_str_eq(fs(&lr, 4, "recipient"), "victim@example.org");
+    ck_assert_str_eq(fs(&lr, 4, "diagnostic"), "relay not permitted");
+    ck_assert_str_eq(fs(&lr, 4, "remote_mta"), "[198.51.100.66]");
+    ck_assert_str_eq(fs(&lr, 5, "status"), "deferred"); /* temporarily rejected */
+    ck_assert_str_eq(fs(&lr, 5, "diagnostic"), "greylisted, try again later");
+    ck_assert_str_eq(fs(&lr, 5, "remote_mta"), "mail.grey.example[198.51.100.67]");
+    ck_assert_str_eq(fs(&lr, 6, "status"), "rejected");
+    ck_assert_str_eq(fs(&lr, 6, "queue_id"), "1rXYZc-000125-EF");
+    ck_assert_str_eq(fs(&lr, 6, "diagnostic"), "This message contains a virus (Eicar-Test-Signature)");
+    ck_assert_str_eq(fs(&lr, 6, "sender"), "alice@example.org");
+
+    /* a second attempt of the same recipient: another record */
+    ck_assert_str_eq(fs(&lr, 7, "recipient"), "carol@slow.example");
+    ck_assert_int_eq(fi(&lr, 7, "reply_code"), 451);
+    ck_assert_str_eq(fs(&lr, 7, "enhanced_status"), "4.7.1");
+    ck_assert_str_eq(fs(&lr, 7, "relay"), "mx.slow.example[203.0.113.9]");
+
+    ck_assert_str_eq(fs(&lr, 8, "recipient"), "dave@gone.example");
+    ck_assert_str_eq(fs(&lr, 8, "diagnostic"), "Unrouteable address");
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_exim_497_ids_and_zone)
+{
+    struct logrun lr;
+    run_fixture("log/exim-497.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 4);
+    ck_assert_str_eq(fs(&lr, 0, "queue_id"), "1vJ8ZZ-00000003vYq-2mnr");
+    ck_assert_str_eq(fs(&lr, 0, "message_id"), "x.y@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:21Z"); /* +0100 */
+    ck_assert_str_eq(fs(&lr, 0, "original_recipient"), "g@alias.example.com");
+    ck_assert_str_eq(fs(&lr, 0, "relay"), "mx.example.com[203.0.113.7]");
+    ck_assert_int_eq(fi(&lr, 0, "reply_code"), 552);
+    ck_assert_str_eq(fs(&lr, 0, "enhanced_status"), "5.2.2");
+    ck_assert_str_eq(fs(&lr, 0, "smtp_command"), "end of data");
+    ck_assert_str_eq(fs(&lr, 0, "diagnostic"),
+                     "SMTP error from remote mail server after end of data: 552-5.2.2 The email "
+                     "account that you tried to reach is over quota (see: https://support.example.com/q=1)");
+    ck_assert_str_eq(fs(&lr, 1, "status"), "deferred");
+    ck_assert_str_eq(fs(&lr, 1, "diagnostic"), "retry time not reached for any host for 'example.net'");
+    ck_assert_str_eq(fs(&lr, 2, "status"), "expired");
+    ck_assert_str_eq(fs(&lr, 3, "status"), "frozen");
+    ck_assert_str_eq(fs(&lr, 3, "diagnostic"), "delivery error message");
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_IN_FLIGHT], 0);
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_chunking)
+{
+    static const char *const files[] = {"log/exim-basic.log", "log/exim-497.log"};
+    check_chunking(files[_i]);
+}
+END_TEST
+
+static const char syslog_exim[] =
+    "Nov 25 10:00:00 mx exim[100]: 1rAAAA-000001-AA <= s@example.org H=localhost [127.0.0.1] P=esmtp S=10 id=m1@example.org\n"
+    "Nov 25 10:00:01 mx exim[101]: 1rAAAA-000001-AA ** r@example.net R=dnslookup T=remote_smtp H=mx.example.net [192.0.2.5]: SMTP error from remote mail server after pipelined MAIL FROM:<s@example.org> SIZE=10: 550 5.7.1 sender rejected\n"
+    "Nov 25 10:00:01 mx exim[101]: 1rAAAA-000001-AA Completed\n";
+
+START_TEST(test_via_syslog)
+{
+    struct logrun lr;
+    run_buf(syslog_exim, sizeof syslog_exim - 1, 0, 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 1);
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "s@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "message_id"), "m1@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T10:00:01Z");
+    ck_assert_int_eq(fi(&lr, 0, "reply_code"), 550);
+    ck_assert_str_eq(fs(&lr, 0, "smtp_command"), "pipelined MAIL FROM");
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_eviction_and_garbage)
+{
+    char buf[8192];
+    size_t n = 0;
+    for (int i = 0; i < 6; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              "2026-11-25 10:00:0%d 1rAAAA-00000%d-AA <= s%d@example.org P=local S=1\n", i, i, i);
+    n += (size_t)snprintf(buf + n, sizeof buf - n,
+                          "2026-11-25 10:00:09 1rAAAA-000005-AA == r@example.net R=x T=y defer (111): Connection refused\n"
+                          "2026-11-25 10:00:09 1rAAAA-000000-AA == r@example.net R=x T=y defer (111): Connection refused\n"
+                          "\xff\xfe\x01 not a log line\n"
+                          "2026-11-25 10:00:09 1rAAAA-000000-AA ** \n"
+                          "2026-11-25 10:00:09 1rAAAA-000000-AA ** x\n"
+                          "2026-11-25 10:00:09 H=\n"
+                          "2026-11-25 10:00:09 H=[ rejected \n");
+    struct logrun lr;
+    run_buf(buf, n, 0, 3, &lr);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_EVICTED], 3);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 1);
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "s5@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "diagnostic"), "Connection refused");
+    ck_assert_str_eq(fs(&lr, 1, "sender"), "(absent)"); /* evicted */
+    logrun_free(&lr);
+}
+END_TEST
+
+Suite *bounce_test_exim_suite(void)
+{
+    Suite *s = suite_create("exim");
+    TCase *tc = tcase_create("exim");
+    tcase_add_test(tc, test_basic_records);
+    tcase_add_test(tc, test_exim_497_ids_and_zone);
+    tcase_add_loop_test(tc, test_chunking, 0, 2);
+    tcase_add_test(tc, test_via_syslog);
+    tcase_add_test(tc, test_eviction_and_garbage);
+    suite_add_tcase(s, tc);
+    return s;
+}

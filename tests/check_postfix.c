@@ -1,0 +1,388 @@
+/* Postfix log parsing: records, joins by queue id, rejects, prefixes, chunking, limits. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers: run a log through a stream, collect JSON records ---- */
+struct logrun {
+    char *text;     /* JSON Lines of every record */
+    json_t *recs;   /* array of parsed records */
+    uint64_t stat[9];
+    int format;
+};
+
+static const bounce_kb_t *test_kb(bounce_kb_t **own)
+{
+    const bounce_kb_t *kb = bounce_kb_builtin();
+    *own = NULL;
+    if (!kb) {
+        ck_assert_int_eq(bounce_kb_load_buffer(NULL, "", 0, "empty", own, NULL), BOUNCE_OK);
+        kb = *own;
+    }
+    return kb;
+}
+
+static void drain(bounce_stream_t *s, struct logrun *lr, size_t *cap, size_t *len)
+{
+    const bounce_record_t *r;
+    while ((r = bounce_stream_next(s)) != NULL) {
+        char *js = NULL;
+        ck_assert_int_eq(bounce_record_to_json(r, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
+        size_t n = strlen(js);
+        if (*len + n + 2 > *cap) {
+            *cap = (*len + n + 2) * 2;
+            lr->text = realloc(lr->text, *cap);
+            ck_assert_ptr_nonnull(lr->text);
+        }
+        memcpy(lr->text + *len, js, n);
+        *len += n;
+        lr->text[(*len)++] = '\n';
+        lr->text[*len] = '\0';
+        json_error_t err;
+        json_t *o = json_loads(js, JSON_ALLOW_NUL, &err);
+        ck_assert_msg(o != NULL, "record is not valid JSON: %s (%s)", js, err.text);
+        json_array_append_new(lr->recs, o);
+        bounce_free(js);
+    }
+}
+
+/* Feed buf in chunks of `chunk` bytes (0 = all at once). max_in_flight 0 = default. */
+static void run_buf(const char *buf, size_t n, size_t chunk, int64_t max_in_flight,
+                    struct logrun *lr)
+{
+    bounce_kb_t *own;
+    const bounce_kb_t *kb = test_kb(&own);
+    bounce_stream_t *s = NULL;
+    size_t cap = 0, len = 0;
+    memset(lr, 0, sizeof *lr);
+    lr->recs = json_array();
+    lr->text = calloc(1, 1);
+    ck_assert_int_eq(bounce_stream_new(kb, BOUNCE_STREAM_LOG, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
+    /* 2026-11-26T00:00:00Z: BSD stamps of Nov 25 are in 2026 */
+    ck_assert_int_eq(bounce_stream_set_reference_time(s, 1795651200), BOUNCE_OK);
+    if (max_in_flight)
+        ck_assert_int_eq(bounce_stream_set_option(s, BOUNCE_OPT_MAX_IN_FLIGHT, max_in_flight),
+                         BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_set_file(s, "test.log"), BOUNCE_OK);
+    if (!chunk)
+        chunk = n ? n : 1;
+    for (size_t i = 0; i < n; i += chunk) {
+        ck_assert_int_eq(bounce_stream_feed(s, buf + i, i + chunk > n ? n - i : chunk), BOUNCE_OK);
+        drain(s, lr, &cap, &len);
+    }
+    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
+    drain(s, lr, &cap, &len);
+    for (int k = 0; k < 9; k++)
+        lr->stat[k] = bounce_stream_stat(s, k);
+    lr->format = bounce_stream_format(s);
+    bounce_stream_free(s);
+    bounce_kb_free(own);
+}
+
+static void run_fixture(const char *rel, size_t chunk, struct logrun *lr)
+{
+    char *path = bounce_test_fixture_path(rel);
+    size_t n = 0;
+    char *buf = bounce_test_read_file(path, &n);
+    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    run_buf(buf, n, chunk, 0, lr);
+    free(buf);
+    free(path);
+}
+
+static void logrun_free(struct logrun *lr)
+{
+    free(lr->text);
+    json_decref(lr->recs);
+}
+
+static json_t *rec(const struct logrun *lr, size_t i)
+{
+    ck_assert_msg(i < json_array_size(lr->recs), "record %zu missing (have %zu)", i,
+                  json_array_size(lr->recs));
+    return json_array_get(lr->recs, i);
+}
+
+/* string field, or "(absent)" */
+static const char *fs(const struct logrun *lr, size_t i, const char *key)
+{
+    json_t *v = json_object_get(rec(lr, i), key);
+    return v ? (json_is_string(v) ? json_string_value(v) : "(not a string)") : "(absent)";
+}
+
+static long long fi(const struct logrun *lr, size_t i, const char *key)
+{
+    json_t *v = json_object_get(rec(lr, i), key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* every chunk size 1..7 gives exactly the records of the whole-buffer run */
+static void check_chunking(const char *rel)
+{
+    struct logrun whole, part;
+    run_fixture(rel, 0, &whole);
+    ck_assert_int_gt(json_array_size(whole.recs), 0);
+    for (size_t c = 1; c <= 7; c++) {
+        run_fixture(rel, c, &part);
+        ck_assert_msg(strcmp(whole.text, part.text) == 0, "%s: chunk size %zu differs", rel, c);
+        ck_assert_uint_eq(whole.stat[BOUNCE_STAT_SKIPPED], part.stat[BOUNCE_STAT_SKIPPED]);
+        logrun_free(&part);
+    }
+    logrun_free(&whole);
+}
+
+START_TEST(test_basic_records)
+{
+    struct logrun lr;
+    run_fixture("log/postfix-basic.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 9);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 23);
+    /* the dovecot line and the garbage line */
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 2);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_PARSED], 21);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_RECORDS], 9);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_IN_FLIGHT], 0);
+
+    /* delivered, joined with cleanup's message-id and qmgr's sender */
+    ck_assert_str_eq(fs(&lr, 0, "source"), "postfix");
+    ck_assert_str_eq(fs(&lr, 0, "file"), "test.log");
+    ck_assert_int_eq(fi(&lr, 0, "line"), 6);
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T14:36:22Z");
+    ck_assert_str_eq(fs(&lr, 0, "queue_id"), "3F2A81C0A4");
+    ck_assert_str_eq(fs(&lr, 0, "message_id"), "20261125143620.1@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "alice@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "recipient"), "bob@example.net");
+    ck_assert_str_eq(fs(&lr, 0, "status"), "delivered");
+    ck_assert_str_eq(fs(&lr, 0, "relay"), "mx.example.net[198.51.100.5]:25");
+
+    /* bounced: orig_to, dsn, reply code, whole diagnostic, command */
+    ck_assert_int_eq(fi(&lr, 1, "line"), 7);
+    ck_assert_str_eq(fs(&lr, 1, "time"), "2026-11-25T14:36:23Z");
+    ck_assert_str_eq(fs(&lr, 1, "recipient"), "nobody@example.com");
+    ck_assert_str_eq(fs(&lr, 1, "original_recipient"), "alias@example.org");
+    ck_assert_str_eq(fs(&lr, 1, "status"), "bounced");
+    ck_assert_str_eq(fs(&lr, 1, "enhanced_status"), "5.1.1");
+    ck_assert_int_eq(fi(&lr, 1, "reply_code"), 550);
+    ck_assert_str_eq(fs(&lr, 1, "diagnostic"),
+                     "host mx.example.com[203.0.113.7] said: 550 5.1.1 <nobody@example.com>: "
+                     "Recipient address rejected: User unknown (in reply to RCPT TO command)");
+    ck_assert_str_eq(fs(&lr, 1, "smtp_command"), "RCPT TO");
+    ck_assert_str_eq(fs(&lr, 1, "remote_mta"), "mx.example.com");
+    ck_assert_str_eq(fs(&lr, 1, "message_id"), "20261125143620.1@example.org");
+
+    /* deferred with relay=none: no relay */
+    ck_assert_str_eq(fs(&lr, 2, "status"), "deferred");
+    ck_assert_str_eq(fs(&lr, 2, "relay"), "(absent)");
+    ck_assert_str_eq(fs(&lr, 2, "diagnostic"),
+                     "connect to mx.slow.example[203.0.113.9]:25: Connection timed out");
+
+    /* the bounce notification: null sender, its own message-id */
+    ck_assert_str_eq(fs(&lr, 3, "queue_id"), "5B7C11D0E2");
+    ck_assert_str_eq(fs(&lr, 3, "sender"), "");
+    ck_assert_str_eq(fs(&lr, 3, "message_id"), "20261125143655.5B7C11D0E2@mx1.example.org");
+
+    /* NOQUEUE reject from smtpd */
+    ck_assert_str_eq(fs(&lr, 4, "status"), "rejected");
+    ck_assert_str_eq(fs(&lr, 4, "queue_id"), "(absent)");
+    ck_assert_str_eq(fs(&lr, 4, "sender"), "spammer@bad.example");
+    ck_assert_str_eq(fs(&lr, 4, "recipient"), "victim@example.org");
+    ck_assert_int_eq(fi(&lr, 4, "reply_code"), 554);
+    ck_assert_str_eq(fs(&lr, 4, "enhanced_status"), "5.7.1");
+    ck_assert_str_eq(fs(&lr, 4, "diagnostic"), "554 5.7.1 <victim@example.org>: Relay access denied");
+    ck_assert_str_eq(fs(&lr, 4, "remote_mta"), "unknown[198.51.100.66]");
+
+    /* postscreen: comma-separated key list, DNSBL text kept */
+    ck_assert_str_eq(fs(&lr, 5, "recipient"), "user@example.org");
+    ck_assert_str_eq(fs(&lr, 5, "sender"), "x@spam.example");
+    ck_assert_str_eq(fs(&lr, 5, "diagnostic"),
+                     "550 5.7.1 Service unavailable; client [198.51.100.77] blocked using zen.spamhaus.org");
+    ck_assert_str_eq(fs(&lr, 5, "remote_mta"), "[198.51.100.77]");
+
+    /* milter-reject: nested parentheses, ';' and '=' stay in the diagnostic */
+    ck_assert_str_eq(fs(&lr, 6, "status"), "rejected");
+    ck_assert_str_eq(fs(&lr, 6, "queue_id"), "6C8D22E1F3");
+    ck_assert_str_eq(fs(&lr, 6, "diagnostic"),
+                     "5.7.1 Message rejected (policy=strict; score=9.5 (too high))");
+    ck_assert_str_eq(fs(&lr, 6, "recipient"), "dave@example.net");
+
+    /* the status text with '=', ';', '<>' and nested parentheses is kept whole */
+    ck_assert_str_eq(fs(&lr, 7, "diagnostic"),
+                     "host mx.full.example[192.0.2.99] said: 452 4.2.2 Mailbox full (quota=100%; "
+                     "see <https://help.full.example/q?a=b>) (in reply to end of DATA command)");
+    ck_assert_int_eq(fi(&lr, 7, "reply_code"), 452);
+    ck_assert_str_eq(fs(&lr, 7, "smtp_command"), "end of DATA");
+
+    /* qmgr expired */
+    ck_assert_str_eq(fs(&lr, 8, "status"), "expired");
+    ck_assert_str_eq(fs(&lr, 8, "sender"), "old@example.org");
+    ck_assert_str_eq(fs(&lr, 8, "recipient"), "(absent)");
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_chunking)
+{
+    static const char *const files[] = {"log/postfix-basic.log", "log/postfix-multi.log",
+                                        "log/postfix-rfc5424.log", "log/postfix-journal.log",
+                                        "log/postfix-journal.json"};
+    check_chunking(files[_i]);
+}
+END_TEST
+
+START_TEST(test_multi_instance_long_ids)
+{
+    struct logrun lr;
+    run_fixture("log/postfix-multi.log", 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 2);
+    ck_assert_str_eq(fs(&lr, 0, "queue_id"), "4Nc3Jv1Yqz9xKpB");
+    /* RFC 3339 with microseconds and +01:00 */
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:23Z");
+    ck_assert_str_eq(fs(&lr, 1, "queue_id"), "4Nc3Jw2Zr0zBcdF");
+    ck_assert_str_eq(fs(&lr, 1, "sender"), "frank@example.org");
+    ck_assert_str_eq(fs(&lr, 1, "message_id"), "abc(def)=ghi@example.org");
+    ck_assert_str_eq(fs(&lr, 1, "enhanced_status"), "5.7.26");
+    ck_assert_int_eq(fi(&lr, 1, "reply_code"), 550);
+    ck_assert_str_eq(fs(&lr, 1, "smtp_command"), "end of DATA");
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_rfc5424_and_journal)
+{
+    struct logrun lr;
+    run_fixture("log/postfix-rfc5424.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 1);
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:23Z");
+    ck_assert_int_eq(fi(&lr, 0, "reply_code"), 421);
+    ck_assert_str_eq(fs(&lr, 0, "smtp_command"), "MAIL FROM");
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 0);
+    logrun_free(&lr);
+
+    run_fixture("log/postfix-journal.log", 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 2);
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:23Z");
+    ck_assert_str_eq(fs(&lr, 0, "diagnostic"),
+                     "Host or domain name not found. Name service error for name=example.net "
+                     "type=MX: Host not found, try again");
+    ck_assert_str_eq(fs(&lr, 1, "relay"), "mail.example.org[private/dovecot-lmtp]");
+    ck_assert_int_eq(fi(&lr, 1, "reply_code"), 552);
+    logrun_free(&lr);
+
+    run_fixture("log/postfix-journal.json", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 2);
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "kim@example.org");
+    ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:24Z");
+    ck_assert_str_eq(fs(&lr, 0, "relay"), "127.0.0.1[127.0.0.1]:10024");
+    ck_assert_str_eq(fs(&lr, 1, "recipient"), "mo\xc3\xabl@example.net");
+    ck_assert_str_eq(fs(&lr, 1, "diagnostic"), "250 ok \"quoted\"");
+    logrun_free(&lr);
+}
+END_TEST
+
+static const char reuse_log[] =
+    "Nov 25 10:00:00 h postfix/smtpd[1]: ABCDE12345: client=a.example[192.0.2.1]\n"
+    "Nov 25 10:00:00 h postfix/cleanup[2]: ABCDE12345: message-id=<first@example>\n"
+    "Nov 25 10:00:00 h postfix/qmgr[3]: ABCDE12345: from=<one@example>, size=1, nrcpt=1 (queue active)\n"
+    "Nov 25 10:00:01 h postfix/smtp[4]: ABCDE12345: to=<x@example.net>, relay=mx[192.0.2.2]:25, delay=1, dsn=2.0.0, status=sent (250 ok)\n"
+    /* no `removed` line (lost); the id comes back for another message */
+    "Nov 25 11:00:00 h postfix/pickup[5]: ABCDE12345: uid=0 from=<root>\n"
+    "Nov 25 11:00:00 h postfix/cleanup[2]: ABCDE12345: message-id=<second@example>\n"
+    "Nov 25 11:00:01 h postfix/smtp[4]: ABCDE12345: to=<y@example.net>, relay=mx[192.0.2.2]:25, delay=1, dsn=5.0.0, status=bounced (host mx[192.0.2.2] said: 550 no (in reply to RCPT TO command))\n";
+
+START_TEST(test_queue_id_reuse)
+{
+    struct logrun lr;
+    run_buf(reuse_log, sizeof reuse_log - 1, 0, 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 2);
+    ck_assert_str_eq(fs(&lr, 0, "message_id"), "first@example");
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "one@example");
+    ck_assert_str_eq(fs(&lr, 1, "message_id"), "second@example");
+    ck_assert_str_eq(fs(&lr, 1, "sender"), "root"); /* pickup's from=, not the old one */
+    ck_assert_int_eq(fi(&lr, 1, "line"), 7);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_MESSAGES], 2);
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_eviction)
+{
+    char buf[4096];
+    size_t n = 0;
+    for (int i = 0; i < 5; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                              "Nov 25 10:00:0%d h postfix/qmgr[3]: AAAAA0000%d: from=<s%d@example>, size=1, nrcpt=1 (queue active)\n",
+                              i, i, i);
+    /* message 0 was evicted: its delivery has no sender; message 4 is still known */
+    n += (size_t)snprintf(buf + n, sizeof buf - n,
+                          "Nov 25 10:00:09 h postfix/smtp[4]: AAAAA00000: to=<a@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to x[192.0.2.9]:25: Connection refused)\n"
+                          "Nov 25 10:00:09 h postfix/smtp[4]: AAAAA00004: to=<b@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to x[192.0.2.9]:25: Connection refused)\n");
+    struct logrun lr;
+    run_buf(buf, n, 0, 2, &lr);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_EVICTED], 3);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_MESSAGES], 5);
+    ck_assert_uint_eq(json_array_size(lr.recs), 2);
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "(absent)");
+    ck_assert_str_eq(fs(&lr, 1, "sender"), "s4@example");
+    logrun_free(&lr);
+}
+END_TEST
+
+START_TEST(test_garbage_nul_utf8_long_line)
+{
+    static const char head[] =
+        "Nov 25 10:00:00 h postfix/qmgr[3]: BBBBB11111: from=<s@example>, size=1, nrcpt=1 (queue active)\r\n"
+        "\x01\x02\xff garbage \xc3\r\n"
+        "Nov 25 10:00:01 h postfix/smtp[4]: BBBBB11111: to=<bad\xff\xfe@example.net>, relay=none, dsn=5.1.2, status=bounced (Host or domain name not found \xc3\x28 bad utf-8)\r\n"
+        "Nov 25 10:00:02 h postfix/smtp[4]: BBBBB11111: to=<nul@example.net>, relay=none, dsn=5.0.0, status=bounced (text with a NUL \0 inside)\n";
+    size_t big = 1u << 20;
+    size_t n = sizeof head - 1;
+    char *buf = malloc(n + big + 200);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, head, n);
+    /* a 1 MB line (over the 64 KiB line limit): cut and counted, not fatal */
+    memcpy(buf + n, "Nov 25 10:00:03 h postfix/smtp[4]: ", 35);
+    memset(buf + n + 35, 'x', big);
+    n += 35 + big;
+    buf[n++] = '\n';
+    static const char tail[] =
+        "Nov 25 10:00:04 h postfix/smtp[4]: BBBBB11111: to=<last@example.net>, relay=none, dsn=2.0.0, status=sent (ok)";
+    memcpy(buf + n, tail, sizeof tail - 1); /* no final newline: flushed by finish */
+    n += sizeof tail - 1;
+    struct logrun lr;
+    run_buf(buf, n, 0, 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 3);
+    /* invalid UTF-8 becomes U+FFFD in the JSON, which stays valid */
+    ck_assert_ptr_nonnull(strstr(fs(&lr, 0, "recipient"), "\xef\xbf\xbd"));
+    ck_assert_str_eq(fs(&lr, 0, "sender"), "s@example");
+    ck_assert_ptr_nonnull(strstr(fs(&lr, 1, "diagnostic"), "text with a NUL"));
+    ck_assert_str_eq(fs(&lr, 2, "recipient"), "last@example.net");
+    ck_assert_str_eq(fs(&lr, 2, "status"), "delivered");
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 6);
+    ck_assert_uint_ge(lr.stat[BOUNCE_STAT_SKIPPED], 1);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_TRUNCATED], 1);
+    logrun_free(&lr);
+    free(buf);
+}
+END_TEST
+
+Suite *bounce_test_postfix_suite(void)
+{
+    Suite *s = suite_create("postfix");
+    TCase *tc = tcase_create("postfix");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_basic_records);
+    tcase_add_loop_test(tc, test_chunking, 0, 5);
+    tcase_add_test(tc, test_multi_instance_long_ids);
+    tcase_add_test(tc, test_rfc5424_and_journal);
+    tcase_add_test(tc, test_queue_id_reuse);
+    tcase_add_test(tc, test_eviction);
+    tcase_add_test(tc, test_garbage_nul_utf8_long_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
