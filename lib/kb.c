@@ -98,7 +98,7 @@ static int hmap_grow(hmap *m, const char *pool, int strings)
     if (!ns)
         return -1;
     for (i = 0; i < ncap; i++)
-        ns[i].key = BOUNCE__KB_NONE;
+        ns[i].key = ns[i].val = BOUNCE__KB_NONE;
     for (i = 0; i < m->cap; i++) {
         uint32_t k = m->s[i].key, h;
         size_t j;
@@ -616,20 +616,20 @@ static int parse_constraints(const char *p, size_t n, sigcons *c, size_t *errcol
 }
 
 /* ---- the line parser ---- */
-typedef struct field {
+typedef struct kfield {
     const char *p;
     size_t n;
     size_t col; /* 1-based */
-} field;
+} kfield;
 
-static int is_dash(const field *f) { return f->n == 1 && f->p[0] == '-'; }
+static int is_dash(const kfield *f) { return f->n == 1 && f->p[0] == '-'; }
 
-static uint32_t bfield(builder *b, const field *f) { return bstr(b, f->p, f->n); }
+static uint32_t bfield(builder *b, const kfield *f) { return bstr(b, f->p, f->n); }
 
 static bounce_status_t parse_line(builder *b, uint32_t file, size_t lineno, const char *line,
                                   size_t len)
 {
-    field f[MAX_FIELDS + 1];
+    kfield f[MAX_FIELDS + 1];
     size_t nf = 0, i, start = 0;
     loc at;
     const char *type;
