@@ -312,7 +312,15 @@ static int pq_entry(const char *line, size_t len, const char **qid, size_t *qlen
     if (!next_token(&p, &n, &t, &tl) || !pq_parse_qid(t, tl, qlen, status))
         return 0;
     *qid = t;
-    if (!next_token(&p, &n, &t, &tl) || !all_digits(t, tl))
+    if (!next_token(&p, &n, &t, &tl))
+        return 0;
+    if (tl == 1 && (t[0] == '*' || t[0] == '!')) {
+        /* a marker separated from a short id by the column padding */
+        *status = t[0] == '!' ? BOUNCE_EVENT_HELD : BOUNCE_EVENT_QUEUED;
+        if (!next_token(&p, &n, &t, &tl))
+            return 0;
+    }
+    if (!all_digits(t, tl))
         return 0;
     *size = parse_uint(t, tl);
     if (!next_token(&p, &n, &t, &tl) || !is_weekday(t, tl))

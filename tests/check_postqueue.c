@@ -26,7 +26,7 @@ START_TEST(pq_basic)
     ck_assert_uint_eq(q.skipped, 0);
     /* active message: no reason; held one ('!'); MAILER-DAEMON is the null sender */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"3F2A61C0A12\",\"recipient\":\"bob@example.net\""));
-    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"sender\":\"\",\"source\":\"postqueue\",\"status\":\"held\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"sender\":\"\",\"smtp_command\":\"RCPT TO\",\"source\":\"postqueue\",\"status\":\"held\""));
     /* folded reason joined with single spaces, outer parentheses removed */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"diagnostic\":\"host mx.example.info[203.0.113.9] said: 450 4.7.1 "
                                           "<frank@example.info>: Recipient address rejected: Greylisted, see "
@@ -104,6 +104,25 @@ START_TEST(pq_unbalanced_reason)
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"relay\":\"mx.example.net[192.0.2.1]\""));
     /* the second message has no reason */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"line\":8,\"queue_id\":\"F6A7B8C9D0\",\"recipient\":\"d@example.net\""));
+    free(q.jsonl);
+}
+END_TEST
+
+/* Short ids padded to the column: the marker may stand apart. */
+START_TEST(pq_detached_marker)
+{
+    static const char txt[] =
+        "A1B2C3D4E !      999 Tue Nov 24 10:01:02  a@example.com\n"
+        "                                         b@example.net\n"
+        "\n"
+        "A1B2C3D4F *      999 Tue Nov 24 10:01:02  a@example.com\n"
+        "                                         c@example.net\n";
+    struct qt_run q;
+    qt_run_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
+    ck_assert_uint_eq(q.records, 2);
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"A1B2C3D4E\",\"recipient\":\"b@example.net\","
+                                          "\"sender\":\"a@example.com\",\"source\":\"postqueue\",\"status\":\"held\""));
     free(q.jsonl);
 }
 END_TEST
@@ -198,6 +217,7 @@ Suite *bounce_test_postqueue_suite(void)
     tcase_add_test(tc, pq_truncated);
     tcase_add_test(tc, pq_empty);
     tcase_add_test(tc, pq_unbalanced_reason);
+    tcase_add_test(tc, pq_detached_marker);
     tcase_add_test(tc, pq_thousands);
     tcase_add_test(tc, pq_garbage);
     suite_add_tcase(s, tc);
