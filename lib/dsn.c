@@ -460,6 +460,29 @@ static int squeeze(ctx *c, const char *s, size_t n)
     return bounce__buf_terminate(&c->tmp);
 }
 
+/* The SMTP stage from the human-readable text near the recipient's address (Postfix
+ * writes "(in reply to end of DATA command)" there, not in the Diagnostic-Code). */
+static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
+{
+    size_t al, k;
+    const char *a = bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &al);
+    const char *t = c->text.p;
+    *cmd = NULL;
+    if (!t || !c->human_len)
+        return 0;
+    if (a && al >= 3) {
+        for (k = 0; k + al <= c->human_len; k++) {
+            if (t[k] == a[0] && addr_eq(t + k, al, a, al)) {
+                size_t n = c->human_len - k < 700 ? c->human_len - k : 700;
+                return detect_stage(t + k, n, cmd);
+            }
+        }
+    }
+    if (c->d->nrec == 1)
+        return detect_stage(t, c->human_len < 4096 ? c->human_len : 4096, cmd);
+    return 0;
+}
+
 /* Fields shared by every record of the message, then classification. */
 static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
 {
@@ -510,6 +533,8 @@ static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
                 return -1;
         }
         st = detect_stage(diag, dl, &cmd);
+        if (!st)
+            st = stage_from_text(c, r, &cmd);
         if (st) {
             r->stage = (uint8_t)st;
             if (!bounce__record_field(r, BOUNCE_FIELD_SMTP_COMMAND, &el) &&
