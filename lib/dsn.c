@@ -88,9 +88,33 @@ static int starts_ci(const char *s, size_t n, const char *pre)
     return n >= k && bounce__strncaseeq(s, k, pre);
 }
 
+/* Case-insensitive search of a lower-case needle; memchr finds the candidates. */
+static const char *find_ci(const char *s, size_t n, const char *needle)
+{
+    size_t nl = strlen(needle), pos = 0;
+    int lo = (unsigned char)needle[0], up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
+    if (nl == 0)
+        return s;
+    while (pos + nl <= n) {
+        const char *a = memchr(s + pos, lo, n - pos - nl + 1);
+        const char *b = up != lo ? memchr(s + pos, up, (size_t)((a ? a : s + n - nl + 1) - (s + pos))) : NULL;
+        const char *p = b && (!a || b < a) ? b : a;
+        size_t i;
+        if (!p)
+            return NULL;
+        for (i = 1; i < nl; i++)
+            if (bounce__ascii_lower((unsigned char)p[i]) != (unsigned char)needle[i])
+                break;
+        if (i == nl)
+            return p;
+        pos = (size_t)(p - s) + 1;
+    }
+    return NULL;
+}
+
 static int contains_ci(const char *s, size_t n, const char *needle)
 {
-    return bounce__memcasestr(s, n, needle) != NULL;
+    return find_ci(s, n, needle) != NULL;
 }
 
 static int add_warning(bounce_dsn_t *d, const char *msg)
@@ -1186,7 +1210,7 @@ static int bounce_like(ctx *c)
                 return 1;
     }
     for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
-        if (contains_ci(c->text.p, c->human_len, body[i]))
+        if (contains_ci(c->text.p, c->human_len < 8192 ? c->human_len : 8192, body[i]))
             return 1;
     return 0;
 }
@@ -1241,7 +1265,7 @@ static int html_to_text(bounce__buf *out, const char *s, size_t n)
                 block = 1;
             if (j + 5 < n && (starts_ci(s + j, n - j, "style") || starts_ci(s + j, n - j, "script")) &&
                 s[i + 1] != '/') {
-                const char *end = bounce__memcasestr(s + j, n - j,
+                const char *end = find_ci(s + j, n - j,
                                                      bounce__ascii_lower((unsigned char)s[j]) == 's' &&
                                                              bounce__ascii_lower((unsigned char)s[j + 1]) == 't'
                                                          ? "</style"
@@ -1357,6 +1381,13 @@ static int parse_ses_json(ctx *c)
     const char *type;
     size_t i, idx;
     int n = 0, r = 0;
+    {
+        size_t k = 0;
+        while (t && k < c->text.len && is_space((unsigned char)t[k]))
+            k++;
+        if (!t || k >= c->text.len || t[k] != '{')
+            return 0;
+    }
     if (!t || (!contains_ci(t, c->text.len, "\"notificationtype\"") &&
                !contains_ci(t, c->text.len, "\"eventtype\"")))
         return 0;
@@ -1558,7 +1589,7 @@ static int text_records(ctx *c)
                     const char *hit = NULL;
                     size_t pos = 0;
                     while (pos + (e - b) <= c->human_len) {
-                        const char *h = bounce__memcasestr(c->text.p + pos, c->human_len - pos, "");
+                        const char *h = find_ci(c->text.p + pos, c->human_len - pos, "");
                         (void)h;
                         break;
                     }
@@ -1749,7 +1780,7 @@ static int parse_message(ctx *c, const char *buf, size_t len)
             size_t e = line_end(t, tl, pos);
             if (starts_ci(t + pos, e - pos, "final-recipient:") ||
                 (starts_ci(t + pos, e - pos, "reporting-mta:") &&
-                 bounce__memcasestr(t + pos, tl - pos, "\nfinal-recipient:"))) {
+                 find_ci(t + pos, tl - pos, "\nfinal-recipient:"))) {
                 if (bounce__buf_append(&c->ds, t + pos, tl - pos) < 0)
                     return -1;
                 break;

@@ -29,6 +29,13 @@ static int normalise(bounce__mime *m, const char *buf, size_t len)
     char *t = bounce__malloc(len + 1);
     if (!t)
         return -1;
+    if (!memchr(buf, '\r', len) && !memchr(buf, '\0', len)) {
+        memcpy(t, buf, len);
+        t[len] = '\0';
+        m->text = t;
+        m->len = len;
+        return 0;
+    }
     for (i = 0; i < len; i++) {
         char c = buf[i];
         if (c == '\r') {
