@@ -817,9 +817,6 @@ static int ex_line(void *state, bounce_stream_t *s, const char *line, size_t len
                            st->sender.len) < 0 ||
         bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, p, n) < 0)
         return -1;
-    if (st->status == BOUNCE_EVENT_FROZEN &&
-        bounce__record_set_str(r, BOUNCE_FIELD_DIAGNOSTIC, "message is frozen") < 0)
-        return -1;
     bounce__stream_commit(s, r);
     return 1;
 }

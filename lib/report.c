@@ -242,6 +242,7 @@ struct bounce_report {
     struct table cause_dom;  /* "cause\tdomain" -> failures */
     struct table cause_rcpt; /* "cause\trecipient" (unknown users, quota) -> failures */
     struct table qage;       /* "domain\n" + 8-byte arrival minute -> queue records */
+    struct table lists;      /* DNS blocklists named in rejections -> failures */
     /* findings: computed on demand, cached until the next add */
     int findings_valid;
     struct finding *find;
@@ -287,6 +288,7 @@ void bounce_report_free(bounce_report_t *r)
     tab_free(&r->cause_dom);
     tab_free(&r->cause_rcpt);
     tab_free(&r->qage);
+    tab_free(&r->lists);
     bounce__free(r);
 }
 
@@ -415,6 +417,37 @@ static int count(bounce_report_t *r, struct table *t, const char *k, size_t klen
     return st;
 }
 
+/* The blocklist a rejection names ("blocked using zen.spamhaus.org", "listed in
+ * bl.spamcop.net"): a host name after one of the markers; 0 if none. */
+static size_t blocklist_name(const char *t, size_t len, char *out)
+{
+    static const char *const markers[] = {"blocked using ", "listed in ", "listed on ",
+                                          "listed at ", "listed by ", "found in ", "rbl: "};
+    size_t i;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(markers); i++) {
+        const char *m = bounce__memcasestr(t, len, markers[i]);
+        size_t off, n = 0, dots = 0;
+        if (!m)
+            continue;
+        off = (size_t)(m - t) + strlen(markers[i]);
+        while (off + n < len && n < REPORT_KEY_MAX) {
+            int c = (unsigned char)t[off + n];
+            if (!(c == '.' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                  (c >= 'A' && c <= 'Z')))
+                break;
+            dots += c == '.';
+            n++;
+        }
+        while (n > 0 && t[off + n - 1] == '.') {
+            n--;
+            dots--;
+        }
+        if (n > 3 && dots > 0)
+            return lower_copy(out, t + off, n);
+    }
+    return 0;
+}
+
 bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec)
 {
     char dom[REPORT_KEY_MAX + 1], key[REPORT_TABKEY_MAX];
@@ -515,6 +548,17 @@ bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec
               rec->result.severity == BOUNCE_SEVERITY_TRANSIENT, 0, NULL) < 0)
         return BOUNCE_E_NOMEM;
     fam = cause_family(cause);
+    if (fam == FAM_DNSBL) {
+        size_t tl = 0;
+        const char *txt = bounce__record_field(rec, BOUNCE_FIELD_DIAGNOSTIC, &tl);
+        char name[REPORT_KEY_MAX + 1];
+        const char *sfx = strrchr(cause, '.');
+        k = txt ? blocklist_name(txt, tl, name) : 0;
+        if (k == 0 && sfx && strcmp(sfx + 1, "other") != 0)
+            k = lower_copy(name, sfx + 1, strlen(sfx + 1));
+        if (k && count(r, &r->lists, name, k, 1, 1, 0, NULL) < 0)
+            return BOUNCE_E_NOMEM;
+    }
     if (fam == FAM_UNKNOWN_USER || fam == FAM_QUOTA) {
         k = lower_copy(key + clen + 1, rcpt, rlen);
         if (count(r, &r->cause_rcpt, key, clen + 1 + k, 1, 1, 0, NULL) < 0)
@@ -729,24 +773,18 @@ static int rule_port25(bounce_report_t *r, struct diag_ctx *c)
 static int rule_dnsbl(bounce_report_t *r, struct diag_ctx *c)
 {
     bounce__buf b = {0};
-    size_t i, k = 0;
     int rc = 0;
+    (void)r;
     if (c->dnsbl.n < DNSBL_MIN_DOMAINS)
         return 0;
     rc |= bounce__buf_printf(&b,
                              "%llu rejections cite a DNS blocklist, from %zu receiving domains (",
                              (unsigned long long)c->dnsbl_n, c->dnsbl.n);
     rc |= list_top(&b, &c->dnsbl, 5, by_n, 0);
-    rc |= bounce__buf_puts(&b, "). Our sending IP is probably listed; lists named: ");
-    for (i = 0; i < r->causes.cap && rc == 0; i++) {
-        struct tent *e = r->causes.slot[i];
-        const char *name;
-        if (!e || cause_family(e->key) != FAM_DNSBL)
-            continue;
-        name = strrchr(e->key, '.');
-        name = name ? name + 1 : e->key;
-        rc |= bounce__buf_printf(&b, "%s%s (%llu)", k++ ? ", " : "", name,
-                                 (unsigned long long)e->n);
+    rc |= bounce__buf_puts(&b, "). Our sending IP is probably listed");
+    if (r->lists.n) {
+        rc |= bounce__buf_puts(&b, "; lists named: ");
+        rc |= list_top(&b, &r->lists, 8, by_n, 0);
     }
     rc |= bounce__buf_puts(&b,
                            ". Look the IP up on each list's site (e.g. https://check.spamhaus.org/), "

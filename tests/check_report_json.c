@@ -90,6 +90,9 @@ START_TEST(findings_specific)
     ck_assert(!has_finding(r, "network.port25_blocked"));
     bounce_report_free(r);
     r = report_of("report/remote.txt");
+    ck_assert_str_eq(bounce_report_finding_id(r, 0), "reputation.listed");
+    ck_assert_ptr_nonnull(strstr(bounce_report_finding_text(r, 0), "zen.spamhaus.org (4)"));
+    ck_assert_ptr_nonnull(strstr(bounce_report_finding_text(r, 0), "bl.spamcop.net (2)"));
     ck_assert(!has_finding(r, "network.port25_blocked"));
     ck_assert(!has_finding(r, "security.compromised_account"));
     bounce_report_free(r);
