@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 # 1. exported symbols = lib/libbounce.sym = functions declared BOUNCE_API in bounce.h
 nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sed 's/@.*//' | sort -u > "$tmp/exported"
 grep -v '^#' "$srcdir/lib/libbounce.sym" | sed '/^$/d' | sort -u > "$tmp/listed"
-tr '\n' ' ' < "$srcdir/include/bounce.h" | grep -o 'BOUNCE_API[^;(]*(' | sed 's/.*[ *]\(bounce_[a-z0-9_]*\)($/\1/' | sort -u > "$tmp/declared"
+tr '\n' ' ' < "$srcdir/include/bounce.h" | grep -o 'BOUNCE_API [^;(#]*(' | grep -o 'bounce_[a-z0-9_]*($' | tr -d '(' | sort -u > "$tmp/declared"
 if ! cmp -s "$tmp/exported" "$tmp/listed"; then
     echo "FAIL: exported symbols differ from lib/libbounce.sym:"; diff "$tmp/listed" "$tmp/exported" || true; fail=1
 fi
