@@ -596,11 +596,16 @@ static int add_finding(bounce_report_t *r, const char *id, double conf, uint64_t
 {
     struct finding *f;
     char *s;
-    if (bounce__buf_terminate(text) < 0)
+    /* the text buffer is always consumed */
+    if (bounce__buf_terminate(text) < 0) {
+        bounce__buf_free(text);
         return -1;
+    }
     f = bounce__realloc(r->find, (r->nfind + 1) * sizeof *f);
-    if (!f)
+    if (!f) {
+        bounce__buf_free(text);
         return -1;
+    }
     r->find = f;
     s = bounce__buf_take(text);
     if (!s)
