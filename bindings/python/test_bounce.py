@@ -27,6 +27,30 @@ def _expected(path):
         return [_strip(json.loads(line)) for line in f.read().decode("utf-8").splitlines() if line.strip()]
 
 
+def _epoch(rfc3339):
+    import calendar
+    import time
+    return calendar.timegm(time.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _project(actual, expected):
+    """The actual record reduced to the keys the expected one names (expected files of some
+    suites hold a subset of the record, some with the time as epoch seconds)."""
+    out = {}
+    for k, v in expected.items():
+        a = actual.get(k)
+        if k == "time" and isinstance(v, int) and isinstance(a, str):
+            a = _epoch(a)
+        out[k] = a
+    return out
+
+
+def _compare(testcase, actual, expected, what):
+    testcase.assertEqual(len(actual), len(expected), what)
+    for a, e in zip(actual, expected):
+        testcase.assertEqual(_project(a, e), e, what)
+
+
 class CoreTest(unittest.TestCase):
     def test_version(self):
         lib = bounce.load_library()
@@ -106,10 +130,9 @@ class FixtureTest(unittest.TestCase):
                 continue
             with open(path, "rb") as f:
                 d = self.kb.parse_dsn(f.read(), os.path.basename(path))
-            self.assertEqual([_strip(r) for r in d.records()], _expected(exp), path)
+            _compare(self, [_strip(r) for r in d.records()], _expected(exp), path)
             checked += 1
-        if cases:
-            self.assertGreater(checked, 0)
+        return checked
 
     def _stream_fixtures(self, kind, pattern):
         checked = 0
@@ -118,13 +141,14 @@ class FixtureTest(unittest.TestCase):
             if not os.path.exists(exp):
                 continue
             s = self.kb.stream(kind)
-            ref = os.path.splitext(path)[0] + ".reftime"
+            # the reference time the C suites use for this folder (BSD syslog years, queue ages)
+            ref = os.path.join(os.path.dirname(path), "reftime")
             if os.path.exists(ref):
                 with open(ref) as f:
                     s.set_reference_time(int(f.read().strip()))
             with open(path, "rb") as f:
                 recs = s.feed(f.read()) + s.finish()
-            self.assertEqual([_strip(r) for r in recs], _expected(exp), path)
+            _compare(self, [_strip(r) for r in recs], _expected(exp), path)
             checked += 1
         return checked
 
