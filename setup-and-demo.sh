@@ -10,11 +10,14 @@ cd build
 [ -f Makefile ] || ../configure -q
 make -j"$(nproc)" >/dev/null
 B=./examples/bounce
-S=../examples/samples
+F=../tests/fixtures
 echo "== bounce explain: one diagnostic line =="
 $B explain '550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient'"'"'s email address for typos or unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser'
 $B explain 'connect to 127.0.0.1[127.0.0.1]:10024: Connection refused'
-for f in "$S"/*.eml; do [ -e "$f" ] || continue; echo "== bounce dsn $f =="; $B dsn "$f" || true; done
-for f in "$S"/*.log; do [ -e "$f" ] || continue; echo "== bounce log $f =="; $B log "$f" || true; done
-for f in "$S"/*queue*; do [ -e "$f" ] || continue; echo "== bounce queue $f =="; $B queue "$f" || true; done
+echo "== bounce dsn: bounce messages (a Gmail NDR, an Exim bounce, an RFC 3464 report) =="
+$B dsn "$F/dsn/gmail.eml" "$F/dsn/exim.eml" "$F/dsn/postfix-report.eml"
+echo "== bounce log: a Postfix log =="
+$B log "$F/log/postfix-basic.log"
+echo "== bounce queue: postqueue -p output =="
+$B queue "$F/queue/postqueue-basic.txt"
 echo "built in ./build; the CLI is ./build/examples/bounce (or run 'make install' there)"
