@@ -108,12 +108,13 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
         size_t n;
         if (t[i] != '2' && t[i] != '4' && t[i] != '5')
             continue;
+        /* a success code only next to a 2xx reply ("Dovecot 2.3.19" is a version) */
+        if (t[i] == '2' && code / 100 != 2)
+            continue;
         if (!(n = esc_at(t, len, i, &s, &d)))
             continue;
-        /* same class as the reply code first, then failure classes (a bare "2.3.19" is
-         * more likely a version number), then a non-zero subject and detail */
-        rank = (!code || t[i] - '0' == code / 100 ? 4 : 0) + (t[i] != '2' ? 2 : 0) +
-               (d != 0 && s != 0 ? 1 : 0);
+        /* same class as the reply code first, then a non-zero subject and detail */
+        rank = (!code || t[i] - '0' == code / 100 ? 4 : 0) + 2 + (d != 0 && s != 0 ? 1 : 0);
         if (rank > best_rank) {
             best_rank = rank;
             best_off = i;
