@@ -24,7 +24,7 @@ typedef struct span {
 
 struct ex_state {
     bounce__tracker trk;
-    bounce__buf scratch;
+    bounce__syslog_ctx sys;
 };
 
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -138,7 +138,7 @@ static void destroy(void *state)
     if (!st)
         return;
     bounce__tracker_release(&st->trk);
-    bounce__buf_free(&st->scratch);
+    bounce__syslog_ctx_free(&st->sys);
     bounce__free(st);
 }
 
@@ -698,7 +698,7 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
     if (i)
         return body(st, s, t, l + i, n - i);
     bounce__syslog sl;
-    if (bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->scratch) &&
+    if (bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->sys) &&
         sl.prog && has_prefix(sl.prog, sl.prog_len, LIT("exim"))) {
         /* syslog copy: the message may still start with Exim's own stamp */
         size_t j = exim_prefix(sl.msg, sl.msg_len, &t);

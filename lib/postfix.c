@@ -24,7 +24,7 @@ typedef struct span {
 
 struct pf_state {
     bounce__tracker trk;
-    bounce__buf scratch;
+    bounce__syslog_ctx sys;
 };
 
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -102,12 +102,13 @@ static int postfix_prog(const char *p, size_t n)
 static int probe(const char *line, size_t len)
 {
     bounce__syslog sl;
-    bounce__buf scratch = {NULL, 0, 0};
+    bounce__syslog_ctx ctx;
     int r = 0;
-    if (bounce__syslog_parse_ex(line, len, 0, &sl, &scratch) && sl.prog &&
+    memset(&ctx, 0, sizeof ctx);
+    if (bounce__syslog_parse_ex(line, len, 0, &sl, &ctx) && sl.prog &&
         postfix_prog(sl.prog, sl.prog_len))
         r = 2;
-    bounce__buf_free(&scratch);
+    bounce__syslog_ctx_free(&ctx);
     return r;
 }
 
@@ -127,7 +128,7 @@ static void destroy(void *state)
     if (!st)
         return;
     bounce__tracker_release(&st->trk);
-    bounce__buf_free(&st->scratch);
+    bounce__syslog_ctx_free(&st->sys);
     bounce__free(st);
 }
 
@@ -200,23 +201,43 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
             kv->rest.p = p + i;
             kv->rest.n = n - i;
             return;
+        } else if (!sep_space) {
+            const char *c = memchr(p + i, ',', n - i);
+            i = c ? (size_t)(c - p) : n;
+            v.n = (size_t)(p + i - v.p);
         } else {
-            while (i < n && p[i] != ',' && !(sep_space && p[i] == ' '))
+            while (i < n && p[i] != ',' && p[i] != ' ')
                 i++;
             v.n = (size_t)(p + i - v.p);
         }
 #define KEY(name, field)                                                                   \
-    if (key.n == sizeof(name) - 1 && memcmp(key.p, name, key.n) == 0)                      \
+    if (memcmp(key.p, name, sizeof(name) - 1) == 0)                                        \
         kv->field = v;
-        KEY("to", to)
-        KEY("orig_to", orig_to)
-        KEY("relay", relay)
-        KEY("dsn", dsn)
-        KEY("from", from)
-        KEY("size", size)
-        KEY("nrcpt", nrcpt)
-        KEY("message-id", msgid)
-        KEY("client", client)
+        switch (key.n) {
+        case 2:
+            KEY("to", to)
+            break;
+        case 3:
+            KEY("dsn", dsn)
+            break;
+        case 4:
+            KEY("from", from) else KEY("size", size)
+            break;
+        case 5:
+            KEY("relay", relay) else KEY("nrcpt", nrcpt)
+            break;
+        case 6:
+            KEY("client", client)
+            break;
+        case 7:
+            KEY("orig_to", orig_to)
+            break;
+        case 10:
+            KEY("message-id", msgid)
+            break;
+        default:
+            break;
+        }
 #undef KEY
     }
 }
@@ -503,7 +524,7 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
 {
     struct pf_state *st = state;
     bounce__syslog sl;
-    if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->scratch) ||
+    if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->sys) ||
         !sl.prog || !postfix_prog(sl.prog, sl.prog_len))
         return 0;
     const char *daemon = sl.prog;

@@ -137,7 +137,8 @@ static int month_of(const char *p)
 }
 
 /* "Nov 25 14:36:23" or "Nov  5 14:36:23" (15 bytes) */
-static size_t parse_3164_time(const char *p, size_t len, int64_t ref, int64_t *t)
+static size_t parse_3164_time(const char *p, size_t len, int64_t ref, int64_t *t,
+                              bounce__syslog_ctx *ctx)
 {
     if (len < 16 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' || p[12] != ':')
         return 0;
@@ -147,15 +148,42 @@ static size_t parse_3164_time(const char *p, size_t len, int64_t ref, int64_t *t
     if (!mon || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
         return 0;
     size_t i = 15;
-    /* some rsyslog templates add a year or fractional seconds; accept ".frac" */
+    /* some rsyslog templates add fractional seconds; accept ".frac" */
     if (i < len && p[i] == '.') {
         size_t j = i + 1;
         while (j < len && j - i <= 9 && is_digit((unsigned char)p[j]))
             j++;
         i = j;
     }
-    *t = bounce__syslog_infer_year(mon, d, h, mi, s == 60 ? 59 : s, ref);
+    if (s == 60)
+        s = 59;
+    int64_t tod = (int64_t)h * 3600 + mi * 60 + s;
+    if (ctx && ctx->mon == mon && ctx->day == d && ctx->ref == ref) {
+        *t = ctx->day_start + tod;
+        if (*t > ctx->limit)
+            *t = ctx->day_start_lo + tod;
+        return i;
+    }
+    *t = bounce__syslog_infer_year(mon, d, h, mi, s, ref);
+    if (ctx) {
+        /* cache the date: its start in the inferred year, and in the year before for the
+         * part of the day that would be more than one day after the reference time */
+        int64_t a = bounce__syslog_infer_year(mon, d, 0, 0, 0, ref);
+        int64_t b = bounce__syslog_infer_year(mon, d, 23, 59, 59, ref) - 86399;
+        ctx->mon = mon;
+        ctx->day = d;
+        ctx->ref = ref;
+        ctx->day_start = a;
+        ctx->day_start_lo = b;
+        ctx->limit = ref + DAY;
+    }
     return i;
+}
+
+void bounce__syslog_ctx_free(bounce__syslog_ctx *c)
+{
+    if (c)
+        bounce__buf_free(&c->scratch);
 }
 
 static size_t token_end(const char *p, size_t i, size_t len)
@@ -364,7 +392,7 @@ static int parse_json(const char *p, size_t len, bounce__syslog *out, bounce__bu
 }
 
 int bounce__syslog_parse_ex(const char *line, size_t len, int64_t ref_time, bounce__syslog *out,
-                            bounce__buf *scratch)
+                            bounce__syslog_ctx *ctx)
 {
     out->time = INT64_MIN;
     out->host = out->prog = NULL;
@@ -374,7 +402,7 @@ int bounce__syslog_parse_ex(const char *line, size_t len, int64_t ref_time, boun
     if (len == 0)
         return 0;
     if (line[0] == '{') {
-        if (scratch && parse_json(line, len, out, scratch))
+        if (ctx && parse_json(line, len, out, &ctx->scratch))
             return 1;
         out->time = INT64_MIN;
         out->msg = line;
@@ -404,7 +432,7 @@ int bounce__syslog_parse_ex(const char *line, size_t len, int64_t ref_time, boun
     if (len - i >= 19 && is_digit((unsigned char)line[i]) &&
         (n = bounce__parse_iso_time(line + i, len - i, &t)) != 0 && line[i + 10] == 'T')
         ok = parse_host_tag(line, i + n, len, out);
-    else if ((n = parse_3164_time(line + i, len - i, ref_time, &t)) != 0)
+    else if ((n = parse_3164_time(line + i, len - i, ref_time, &t, ctx)) != 0)
         ok = parse_host_tag(line, i + n, len, out);
     if (!ok) {
         out->host = out->prog = NULL;

@@ -4,12 +4,25 @@
 
 #include "internal.h"
 
+/* Per-stream context of the prefix parser: scratch space for decoded journald JSON and a
+ * one-day cache of the RFC 3164 year inference. Zero-initialise; free with
+ * bounce__syslog_ctx_free(). */
+typedef struct bounce__syslog_ctx {
+    bounce__buf scratch;
+    int64_t ref;       /* reference time the cache was computed for */
+    int mon, day;      /* cached date (0 = none) */
+    int64_t day_start; /* UTC epoch of that date's 00:00:00 in the inferred year */
+    int64_t day_start_lo; /* same in the year before, for times after `limit` */
+    int64_t limit;        /* ref + 1 day */
+} bounce__syslog_ctx;
+void bounce__syslog_ctx_free(bounce__syslog_ctx *c) BOUNCE__HIDDEN;
+
 /* Like bounce__syslog_parse(), plus `journalctl -o json` lines: their decoded strings
- * (MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME) are copied into *scratch, and the pointers of
- * *out point there (valid until the next call with the same scratch). With scratch NULL,
- * JSON lines are not recognised. */
+ * (MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME) are copied into ctx->scratch, and the pointers of
+ * *out point there (valid until the next call with the same ctx). With ctx NULL, JSON
+ * lines are not recognised (and nothing is cached). */
 int bounce__syslog_parse_ex(const char *line, size_t len, int64_t ref_time, bounce__syslog *out,
-                            bounce__buf *scratch) BOUNCE__HIDDEN;
+                            bounce__syslog_ctx *ctx) BOUNCE__HIDDEN;
 
 /* Year inference for timestamps without a year (RFC 3164): the latest year such that the
  * stamp is not more than one day after ref_time. Returns epoch seconds (UTC). */

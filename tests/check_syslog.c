@@ -9,7 +9,7 @@
 
 /* Parse from an exact-size heap copy so that reading past the end is caught by
  * valgrind/ASan. */
-static int parse(const char *line, int64_t ref, bounce__syslog *out, bounce__buf *scratch,
+static int parse(const char *line, int64_t ref, bounce__syslog *out, bounce__syslog_ctx *scratch,
                  char **copy)
 {
     size_t n = strlen(line);
@@ -46,6 +46,25 @@ START_TEST(test_rfc3164)
     eq(s.msg, s.msg_len, "x");
     ck_assert_int_eq(s.time, bounce__timegm(2026, 11, 5, 1, 2, 3));
     free(c);
+    /* the per-stream date cache gives the same times as the plain parser, also on the day
+     * whose end is more than one day after the reference time (Dec 31 -> year before) */
+    {
+        bounce__syslog_ctx ctx;
+        static const char *const stamps[] = {
+            "Jan  1 00:00:00 h p: x", "Jan  1 23:59:59 h p: x", "Jan  3 00:00:00 h p: x",
+            "Jan  3 00:00:01 h p: x", "Jan  3 00:00:00 h p: x", "Dec 31 10:00:00 h p: x"};
+        int64_t ref = bounce__timegm(2026, 1, 2, 0, 0, 0);
+        memset(&ctx, 0, sizeof ctx);
+        for (size_t k = 0; k < sizeof stamps / sizeof stamps[0]; k++) {
+            bounce__syslog a, b;
+            ck_assert_int_eq(bounce__syslog_parse_ex(stamps[k], strlen(stamps[k]), ref, &a, &ctx), 1);
+            ck_assert_int_eq(bounce__syslog_parse(stamps[k], strlen(stamps[k]), ref, &b), 1);
+            ck_assert_int_eq(a.time, b.time);
+        }
+        ck_assert_int_eq(bounce__syslog_parse_ex(stamps[3], strlen(stamps[3]), ref,
+                                                 &(bounce__syslog){0}, &ctx), 1);
+        bounce__syslog_ctx_free(&ctx);
+    }
     /* not a prefix */
     ck_assert_int_eq(parse("Nov 25 14:36:23", REF_2026_11_26, &s, NULL, &c), 0);
     free(c);
@@ -131,7 +150,8 @@ END_TEST
 START_TEST(test_journal_json)
 {
     bounce__syslog s;
-    bounce__buf scratch = {NULL, 0, 0};
+    bounce__syslog_ctx scratch;
+    memset(&scratch, 0, sizeof scratch);
     char *c;
     const char *line = "{\"__REALTIME_TIMESTAMP\":\"1795613783000000\",\"_HOSTNAME\":\"mx5\","
                        "\"SYSLOG_IDENTIFIER\":\"postfix/qmgr\",\"_PID\":\"5601\","
@@ -155,7 +175,7 @@ START_TEST(test_journal_json)
     free(c);
     ck_assert_int_eq(parse("{\"OTHER\":1}", 0, &s, &scratch, &c), 0);
     free(c);
-    bounce__buf_free(&scratch);
+    bounce__syslog_ctx_free(&scratch);
 }
 END_TEST
 
@@ -167,7 +187,8 @@ START_TEST(test_truncations)
         "2026-11-25T14:36:23.123456+01:00 mx2 postfix-out/smtp[1]: hi",
         "<22>1 2026-11-25T13:36:23Z mx3 postfix/qmgr 1 ID47 [ex@32473 a=\"x\\]y\"] QID: removed",
         "{\"MESSAGE\":\"x\",\"SYSLOG_IDENTIFIER\":\"postfix/smtp\"}"};
-    bounce__buf scratch = {NULL, 0, 0};
+    bounce__syslog_ctx scratch;
+    memset(&scratch, 0, sizeof scratch);
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         size_t n = strlen(lines[i]);
         for (size_t k = 0; k <= n; k++) {
@@ -180,7 +201,7 @@ START_TEST(test_truncations)
             free(c);
         }
     }
-    bounce__buf_free(&scratch);
+    bounce__syslog_ctx_free(&scratch);
 }
 END_TEST
 
