@@ -22,6 +22,7 @@
 #define MAX_RCPTS 10000
 #define TEXT_CAP (256u * 1024u) /* decoded human text kept per message */
 #define DIAG_CAP 1200           /* diagnostic text kept per recipient */
+#define DS_CAP (8u * 1024u * 1024u) /* delivery-status fields kept per message */
 #define MAX_WARNINGS 32
 
 struct bounce_dsn {
@@ -1506,11 +1507,13 @@ static int collect_parts(ctx *c)
         }
         if (!strcmp(ty, "message/delivery-status") ||
             !strcmp(ty, "message/global-delivery-status")) {
-            if (!have_ds || c->ds.len < TEXT_CAP) {
+            if (!have_ds || c->ds.len < DS_CAP) {
                 if (c->ds.len && bounce__buf_putc(&c->ds, '\n') < 0)
                     goto nomem;
-                r = bounce__mime_decode(p, &c->ds, TEXT_CAP);
+                r = bounce__mime_decode(p, &c->ds, DS_CAP);
                 if (r < 0)
+                    goto nomem;
+                if (r > 0 && add_warning(c->d, "delivery-status part cut at 8 MiB") < 0)
                     goto nomem;
                 if (bounce__buf_putc(&c->ds, '\n') < 0)
                     goto nomem;
@@ -1669,8 +1672,17 @@ static int text_records(ctx *c)
         r->status = BOUNCE_EVENT_BOUNCED;
         if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, c->c[i].addr, c->c[i].alen) < 0)
             return -1;
-        if (squeeze(c, c->c[i].diag, c->c[i].dlen) < 0)
-            return -1;
+        {
+            /* drop what closes the address ("<a@b>:", "a@b...") */
+            const char *ds = c->c[i].diag;
+            size_t dn = c->c[i].dlen;
+            while (dn && (is_space((unsigned char)*ds) || strchr(">:)\"'],;.", *ds))) {
+                ds++;
+                dn--;
+            }
+            if (squeeze(c, ds, dn) < 0)
+                return -1;
+        }
         if (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
             return -1;
         n++;

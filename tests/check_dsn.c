@@ -1,0 +1,489 @@
+/* Bounce messages: fixtures with expected JSON, kinds and per-message fields, line
+ * endings, malformed and hostile input, limits, allocation failures. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "mime.h"
+
+#define JSON_FLAGS (BOUNCE_JSON_CANONICAL | BOUNCE_JSON_NO_REMEDIATION)
+
+static const char *const cases[] = {
+    "postfix-report", "exim", "sendmail", "qmail", "gmail", "office365", "arf", "autoreply",
+    "delay", "delivered", "not-a-bounce", "rfc6533-global"};
+
+static char *read_fixture(const char *rel, size_t *len)
+{
+    char *path = bounce_test_fixture_path(rel);
+    char *buf = bounce_test_read_file(path, len);
+    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    free(path);
+    return buf;
+}
+
+static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
+{
+    bounce_dsn_t *d = NULL;
+    ck_assert_int_eq(bounce_dsn_parse(bounce_kb_builtin(), buf, len, name, 0, &d), BOUNCE_OK);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+static char *to_json(const bounce_dsn_t *d)
+{
+    char *js = NULL;
+    ck_assert_int_eq(bounce_dsn_to_json(d, JSON_FLAGS, &js), BOUNCE_OK);
+    ck_assert_ptr_nonnull(js);
+    return js;
+}
+
+/* Every fixture against its expected JSON Lines (REGENERATE=1 rewrites them). */
+START_TEST(test_fixture)
+{
+    char rel[256], *buf, *js, *exp, *diff;
+    size_t len;
+    bounce_dsn_t *d;
+    snprintf(rel, sizeof rel, "dsn/%s.eml", cases[_i]);
+    buf = read_fixture(rel, &len);
+    snprintf(rel, sizeof rel, "%s.eml", cases[_i]);
+    d = parse(buf, len, rel);
+    js = to_json(d);
+    snprintf(rel, sizeof rel, "dsn/%s.expected.json", cases[_i]);
+    exp = bounce_test_fixture_path(rel);
+    diff = bounce_test_compare_jsonl(js, exp);
+    ck_assert_msg(diff == NULL, "%s: %s", cases[_i], diff ? diff : "");
+    free(exp);
+    bounce_free(js);
+    bounce_dsn_free(d);
+    free(buf);
+}
+END_TEST
+
+/* LF, CRLF and CR-only copies give identical records. */
+START_TEST(test_line_endings)
+{
+    char rel[256], *buf, *crlf, *cr, *j0, *j1, *j2;
+    size_t len, i, n1 = 0, n2 = 0;
+    bounce_dsn_t *d0, *d1, *d2;
+    snprintf(rel, sizeof rel, "dsn/%s.eml", cases[_i]);
+    buf = read_fixture(rel, &len);
+    crlf = malloc(len * 2 + 1);
+    cr = malloc(len + 1);
+    ck_assert(crlf && cr);
+    for (i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            crlf[n1++] = '\r';
+            crlf[n1++] = '\n';
+            cr[n2++] = '\r';
+        } else {
+            crlf[n1++] = buf[i];
+            cr[n2++] = buf[i];
+        }
+    }
+    d0 = parse(buf, len, "x");
+    d1 = parse(crlf, n1, "x");
+    d2 = parse(cr, n2, "x");
+    j0 = to_json(d0);
+    j1 = to_json(d1);
+    j2 = to_json(d2);
+    ck_assert_str_eq(j0, j1);
+    ck_assert_str_eq(j0, j2);
+    ck_assert_int_eq(bounce_dsn_kind(d0), bounce_dsn_kind(d2));
+    bounce_free(j0);
+    bounce_free(j1);
+    bounce_free(j2);
+    bounce_dsn_free(d0);
+    bounce_dsn_free(d1);
+    bounce_dsn_free(d2);
+    free(crlf);
+    free(cr);
+    free(buf);
+}
+END_TEST
+
+static bounce_dsn_t *parse_fixture(const char *name)
+{
+    char rel[256], *buf;
+    size_t len;
+    bounce_dsn_t *d;
+    snprintf(rel, sizeof rel, "dsn/%s.eml", name);
+    buf = read_fixture(rel, &len);
+    d = parse(buf, len, name);
+    free(buf);
+    return d;
+}
+
+START_TEST(test_rfc3464_fields)
+{
+    bounce_dsn_t *d = parse_fixture("postfix-report");
+    const bounce_record_t *r0, *r1;
+    ck_assert_int_eq(bounce_dsn_kind(d), BOUNCE_DSN_BOUNCE);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 2);
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_REPORTING_MTA), "mail.example.net");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_MESSAGE_ID), "q3-report-42@example.net");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_SUBJECT), "Quarterly r\xc3\xa9sum\xc3\xa9");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_LIST_ID), "<news.example.net>");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_X_MAILER), "fixture-writer 1.0");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ENVELOPE_SENDER), "alice@example.net");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_BOUNCE_SUBJECT),
+                     "Undelivered Mail Returned to Sender");
+    ck_assert_ptr_null(bounce_dsn_get(d, BOUNCE_DSN_FEEDBACK_TYPE));
+    ck_assert_ptr_null(bounce_dsn_get(d, -1));
+    ck_assert_ptr_null(bounce_dsn_get(d, BOUNCE_DSN_FIELD_COUNT_));
+    r0 = bounce_dsn_record(d, 0);
+    r1 = bounce_dsn_record(d, 1);
+    ck_assert_ptr_null(bounce_dsn_record(d, 2));
+    ck_assert_int_eq(bounce_record_source(r0), BOUNCE_SOURCE_DSN);
+    ck_assert_int_eq(bounce_record_status(r0), BOUNCE_EVENT_BOUNCED);
+    ck_assert_str_eq(bounce_record_get(r0, BOUNCE_FIELD_RECIPIENT), "nobody@example.org");
+    ck_assert_str_eq(bounce_record_get(r0, BOUNCE_FIELD_ENHANCED), "5.1.1");
+    ck_assert_str_eq(bounce_record_get(r0, BOUNCE_FIELD_REMOTE_MTA), "mx1.example.org");
+    ck_assert_str_eq(bounce_record_get(r0, BOUNCE_FIELD_SENDER), "alice@example.net");
+    ck_assert_str_eq(bounce_record_get(r0, BOUNCE_FIELD_FILE), "postfix-report");
+    ck_assert_int_eq(bounce_record_reply_code(r0), 550);
+    ck_assert_str_eq(bounce_record_get(r1, BOUNCE_FIELD_RECIPIENT), "full@example.com");
+    ck_assert_int_eq(bounce_record_reply_code(r1), 552);
+    /* stage from the human-readable part: "(in reply to end of DATA command)" */
+    ck_assert_str_eq(bounce_record_get(r1, BOUNCE_FIELD_SMTP_COMMAND), "DATA");
+    ck_assert_int_eq(bounce_dsn_warning_count(d), 0);
+    bounce_dsn_free(d);
+}
+END_TEST
+
+START_TEST(test_kinds)
+{
+    static const struct {
+        const char *name;
+        int kind, status;
+        size_t n;
+    } k[] = {{"exim", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 1},
+             {"qmail", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 2},
+             {"gmail", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 1},
+             {"office365", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 1},
+             {"sendmail", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 1},
+             {"arf", BOUNCE_DSN_FEEDBACK, BOUNCE_EVENT_FEEDBACK, 1},
+             {"autoreply", BOUNCE_DSN_AUTOREPLY, BOUNCE_EVENT_AUTOREPLY, 1},
+             {"delay", BOUNCE_DSN_DELAY, BOUNCE_EVENT_DELAYED, 1},
+             {"delivered", BOUNCE_DSN_DELIVERED, BOUNCE_EVENT_DELIVERED, 1},
+             {"not-a-bounce", BOUNCE_DSN_NONE, 0, 0},
+             {"rfc6533-global", BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, 1}};
+    size_t i;
+    for (i = 0; i < sizeof k / sizeof k[0]; i++) {
+        bounce_dsn_t *d = parse_fixture(k[i].name);
+        ck_assert_msg(bounce_dsn_kind(d) == k[i].kind, "%s: kind %d", k[i].name,
+                      bounce_dsn_kind(d));
+        ck_assert_msg(bounce_dsn_record_count(d) == k[i].n, "%s: %zu records", k[i].name,
+                      bounce_dsn_record_count(d));
+        if (k[i].n)
+            ck_assert_int_eq(bounce_record_status(bounce_dsn_record(d, 0)), k[i].status);
+        bounce_dsn_free(d);
+    }
+}
+END_TEST
+
+START_TEST(test_recipients_and_diagnostics)
+{
+    bounce_dsn_t *d = parse_fixture("qmail");
+    const char *diag = bounce_record_get(bounce_dsn_record(d, 1), BOUNCE_FIELD_DIAGNOSTIC);
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_RECIPIENT),
+                     "frank@example.org");
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 1), BOUNCE_FIELD_RECIPIENT),
+                     "grace@example.org");
+    /* each recipient gets its own paragraph, not its neighbour's */
+    ck_assert_ptr_nonnull(strstr(diag, "Mailbox quota exceeded"));
+    ck_assert_ptr_null(strstr(diag, "User unknown"));
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_MESSAGE_ID),
+                     "20261124125959.4240.qmail@q.example.net");
+    bounce_dsn_free(d);
+
+    d = parse_fixture("exim");
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_SMTP_COMMAND),
+                     "RCPT");
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_ENHANCED), "5.1.1");
+    bounce_dsn_free(d);
+
+    d = parse_fixture("arf");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_FEEDBACK_TYPE), "abuse");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_SOURCE_IP), "192.0.2.1");
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_RECIPIENT),
+                     "peggy@example.com");
+    bounce_dsn_free(d);
+
+    d = parse_fixture("rfc6533-global");
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_RECIPIENT),
+                     "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.example");
+    ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_FROM),
+                     "Sybil M\xc3\xbcller <sybil@example.jp>");
+    bounce_dsn_free(d);
+}
+END_TEST
+
+/* Every corrupt fixture: partial results, no crash (valgrind/ASan catch leaks). Every
+ * prefix of every DSN fixture too (truncated messages). */
+START_TEST(test_corrupt_walk)
+{
+    char *dir = bounce_test_fixture_path("corrupt");
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    size_t seen = 0, i;
+    ck_assert_ptr_nonnull(dh);
+    while ((de = readdir(dh)) != NULL) {
+        char rel[512], *buf, *js;
+        size_t len;
+        bounce_dsn_t *d;
+        if (strncmp(de->d_name, "dsn-", 4) != 0)
+            continue;
+        snprintf(rel, sizeof rel, "corrupt/%s", de->d_name);
+        buf = read_fixture(rel, &len);
+        d = parse(buf, len, de->d_name);
+        js = to_json(d);
+        bounce_free(js);
+        bounce_dsn_free(d);
+        free(buf);
+        seen++;
+    }
+    closedir(dh);
+    free(dir);
+    ck_assert_uint_ge(seen, 5);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rel[256], *buf;
+        size_t len, cut;
+        snprintf(rel, sizeof rel, "dsn/%s.eml", cases[i]);
+        buf = read_fixture(rel, &len);
+        for (cut = 0; cut < len; cut += 37) {
+            /* a copy of exactly cut bytes so that reading past it is caught */
+            char *part = malloc(cut ? cut : 1);
+            bounce_dsn_t *d;
+            char *js;
+            ck_assert_ptr_nonnull(part);
+            memcpy(part, buf, cut);
+            d = parse(part, cut, NULL);
+            js = to_json(d);
+            bounce_free(js);
+            bounce_dsn_free(d);
+            free(part);
+        }
+        free(buf);
+    }
+}
+END_TEST
+
+START_TEST(test_corrupt_warnings)
+{
+    char *buf;
+    size_t len;
+    bounce_dsn_t *d;
+    buf = read_fixture("corrupt/dsn-missing-boundary.eml", &len);
+    d = parse(buf, len, NULL);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    ck_assert_ptr_nonnull(strstr(bounce_dsn_warning(d, 0), "boundary"));
+    ck_assert_ptr_null(bounce_dsn_warning(d, 99));
+    /* read as text: the recipient is still found */
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 1);
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_RECIPIENT),
+                     "lost@example.org");
+    bounce_dsn_free(d);
+    free(buf);
+
+    buf = read_fixture("corrupt/dsn-unclosed.eml", &len);
+    d = parse(buf, len, NULL);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 1);
+    bounce_dsn_free(d);
+    free(buf);
+
+    buf = read_fixture("corrupt/dsn-nul-bytes.eml", &len);
+    d = parse(buf, len, NULL);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 1);
+    bounce_dsn_free(d);
+    free(buf);
+}
+END_TEST
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Endless nesting: bounded depth, a warning, no stack overflow. */
+START_TEST(test_deep_nesting)
+{
+    bounce__buf b = {0};
+    int i;
+    bounce_dsn_t *d;
+    for (i = 0; i < 5000; i++)
+        ck_assert_int_eq(bounce__buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i), 0);
+    ck_assert_int_eq(bounce__buf_puts(&b, "Content-Type: text/plain\n\n<x@example.org>: 550 5.1.1 unknown\n"), 0);
+    d = parse(b.p, b.len, NULL);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    bounce_dsn_free(d);
+    /* endless message/rfc822 nesting */
+    b.len = 0;
+    for (i = 0; i < 5000; i++)
+        ck_assert_int_eq(bounce__buf_puts(&b, "Content-Type: message/rfc822\n\n"), 0);
+    d = parse(b.p, b.len, NULL);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    bounce_dsn_free(d);
+    bounce__buf_free(&b);
+}
+END_TEST
+
+/* A 50 MB base64 part stays fast and bounded. */
+START_TEST(test_huge_base64)
+{
+    bounce__buf b = {0};
+    size_t i;
+    double t0;
+    bounce_dsn_t *d;
+    ck_assert_int_eq(bounce__buf_puts(&b,
+        "From: MAILER-DAEMON@example.net\nSubject: Undelivered Mail\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"Z\"\n\n"
+        "--Z\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"), 0);
+    ck_assert_int_eq(bounce__buf_reserve(&b, 50u * 1024u * 1024u + 4096), 0);
+    for (i = 0; i < 50u * 1024u * 1024u / 77; i++)
+        ck_assert_int_eq(bounce__buf_append(&b, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n", 77), 0);
+    ck_assert_int_eq(bounce__buf_puts(&b, "--Z\nContent-Type: message/delivery-status\n\n"
+                                          "Final-Recipient: rfc822; big@example.org\n"
+                                          "Action: failed\nStatus: 5.3.4\n\n--Z--\n"), 0);
+    t0 = now();
+    d = parse(b.p, b.len, NULL);
+    ck_assert_msg(now() - t0 < 5.0, "50 MB base64 took %.2f s", now() - t0);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 1);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1); /* the text part was cut */
+    bounce_dsn_free(d);
+    bounce__buf_free(&b);
+}
+END_TEST
+
+/* A million recipients: capped at 10000 with a warning, in bounded time. */
+START_TEST(test_million_recipients)
+{
+    bounce__buf b = {0};
+    size_t i;
+    double t0;
+    bounce_dsn_t *d;
+    ck_assert_int_eq(bounce__buf_puts(&b,
+        "From: MAILER-DAEMON@example.net\nSubject: Undelivered Mail\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"Z\"\n\n"
+        "--Z\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; example.net\n\n"), 0);
+    for (i = 0; i < 1000000; i++)
+        ck_assert_int_eq(bounce__buf_printf(&b, "Final-Recipient: rfc822; u%zu@example.org\n"
+                                                "Action: failed\nStatus: 5.1.1\n\n", i), 0);
+    ck_assert_int_eq(bounce__buf_puts(&b, "--Z--\n"), 0);
+    t0 = now();
+    d = parse(b.p, b.len, NULL);
+    ck_assert_msg(now() - t0 < 10.0, "a million recipients took %.2f s", now() - t0);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 10000);
+    ck_assert_uint_ge(bounce_dsn_warning_count(d), 1);
+    bounce_dsn_free(d);
+    bounce__buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_api_misuse)
+{
+    bounce_dsn_t *d = NULL;
+    char *js = NULL;
+    ck_assert_int_eq(bounce_dsn_parse(bounce_kb_builtin(), "x", 1, NULL, 0, NULL), BOUNCE_E_INVAL);
+    ck_assert_int_eq(bounce_dsn_parse(bounce_kb_builtin(), NULL, 5, NULL, 0, &d), BOUNCE_E_INVAL);
+    ck_assert_int_eq(bounce_dsn_parse(bounce_kb_builtin(), NULL, 0, NULL, 0, &d), BOUNCE_OK);
+    ck_assert_int_eq(bounce_dsn_kind(d), BOUNCE_DSN_NONE);
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 0);
+    ck_assert_int_eq(bounce_dsn_to_json(d, 0, &js), BOUNCE_OK);
+    ck_assert_str_eq(js, "");
+    bounce_free(js);
+    bounce_dsn_free(d);
+    bounce_dsn_free(NULL);
+    ck_assert_int_eq(bounce_dsn_kind(NULL), BOUNCE_DSN_NONE);
+    ck_assert_uint_eq(bounce_dsn_record_count(NULL), 0);
+    ck_assert_ptr_null(bounce_dsn_record(NULL, 0));
+    ck_assert_ptr_null(bounce_dsn_get(NULL, 0));
+    ck_assert_uint_eq(bounce_dsn_warning_count(NULL), 0);
+    ck_assert_ptr_null(bounce_dsn_warning(NULL, 0));
+    ck_assert_int_eq(bounce_dsn_to_json(NULL, 0, &js), BOUNCE_E_INVAL);
+}
+END_TEST
+
+/* Allocation failure at every point: BOUNCE_E_NOMEM or OK, never a crash or a leak. */
+START_TEST(test_alloc_failure)
+{
+    char *buf;
+    size_t len;
+    long n;
+    int ok = 0;
+    buf = read_fixture("dsn/postfix-report.eml", &len);
+    for (n = 0; n < 5000 && !ok; n++) {
+        bounce_dsn_t *d = NULL;
+        bounce_status_t st;
+        bounce__test_fail_alloc_after(n);
+        st = bounce_dsn_parse(bounce_kb_builtin(), buf, len, "f", 0, &d);
+        bounce__test_fail_alloc_after(-1);
+        ck_assert(st == BOUNCE_OK || st == BOUNCE_E_NOMEM);
+        if (st == BOUNCE_OK) {
+            ok = bounce_dsn_record_count(d) == 2;
+            bounce_dsn_free(d);
+        } else {
+            ck_assert_ptr_null(d);
+        }
+    }
+    ck_assert_msg(ok, "never succeeded");
+    free(buf);
+}
+END_TEST
+
+/* MIME pieces: RFC 2047 words, parameters, charsets. */
+START_TEST(test_mime_words)
+{
+    bounce__buf b = {0};
+    char out[64];
+    const char *s = "=?UTF-8?B?w6l0w6k=?= =?ISO-8859-1?Q?_=E0_Paris?= and more";
+    ck_assert_int_eq(bounce__mime_decode_words(s, strlen(s), &b), 0);
+    ck_assert_int_eq(bounce__buf_terminate(&b), 0);
+    ck_assert_str_eq(b.p, "\xc3\xa9t\xc3\xa9 \xc3\xa0 Paris and more");
+    b.len = 0;
+    s = "Re: =?utf-8?q?caf=C3=A9?=";
+    ck_assert_int_eq(bounce__mime_decode_words(s, strlen(s), &b), 0);
+    ck_assert_int_eq(bounce__buf_terminate(&b), 0);
+    ck_assert_str_eq(b.p, "Re: caf\xc3\xa9");
+    bounce__buf_free(&b);
+    s = "multipart/report; report-type=\"delivery-status\";\n\tboundary=ABC";
+    ck_assert_int_eq(bounce__mime_param(s, strlen(s), "boundary", out, sizeof out, 0), 3);
+    ck_assert_str_eq(out, "ABC");
+    ck_assert_int_eq(bounce__mime_param(s, strlen(s), "report-type", out, sizeof out, 1), 15);
+    ck_assert_str_eq(out, "delivery-status");
+    ck_assert_int_eq(bounce__mime_param(s, strlen(s), "charset", out, sizeof out, 1), -1);
+}
+END_TEST
+
+Suite *bounce_test_dsn_suite(void)
+{
+    Suite *s = suite_create("dsn");
+    TCase *tc = tcase_create("fixtures");
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    tcase_add_loop_test(tc, test_fixture, 0, n);
+    tcase_add_loop_test(tc, test_line_endings, 0, n);
+    tcase_add_test(tc, test_rfc3464_fields);
+    tcase_add_test(tc, test_kinds);
+    tcase_add_test(tc, test_recipients_and_diagnostics);
+    tcase_add_test(tc, test_mime_words);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("robustness");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_corrupt_walk);
+    tcase_add_test(tc, test_corrupt_warnings);
+    tcase_add_test(tc, test_deep_nesting);
+    tcase_add_test(tc, test_huge_base64);
+    tcase_add_test(tc, test_million_recipients);
+    tcase_add_test(tc, test_api_misuse);
+    tcase_add_test(tc, test_alloc_failure);
+    suite_add_tcase(s, tc);
+    return s;
+}
