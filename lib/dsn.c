@@ -539,33 +539,39 @@ static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
         }
     }
     diag = bounce__record_field(r, BOUNCE_FIELD_DIAGNOSTIC, &dl);
-    if (diag) {
-        int code = 0;
+    {
+        /* everything read from diag first: setting a field may move the record's memory */
+        int code = 0, st = 0;
         char esc[BOUNCE__ESC_MAX];
-        const char *cmd;
-        int st;
+        const char *cmd = NULL, *have;
         size_t el;
         esc[0] = '\0';
-        bounce__reply_extract(diag, dl, &code, esc);
+        if (diag) {
+            bounce__reply_extract(diag, dl, &code, esc);
+            st = detect_stage(diag, dl, &cmd);
+        }
+        if (!st)
+            st = stage_from_text(c, r, &cmd);
         if (code)
             r->reply_code = code;
+        have = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el);
         if (esc[0]) {
-            const char *have = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el);
             /* a generic Status (5.0.0) gives way to the diagnostic's specific code */
-            int generic = have && el >= 5 && !strncmp(have + 1, ".0.0", 4) && el == 5 &&
+            int generic = have && el == 5 && !strncmp(have + 1, ".0.0", 4) &&
                           esc[0] == have[0] && strcmp(esc + 1, ".0.0") != 0;
             if ((!have || generic) && bounce__record_set_str(r, BOUNCE_FIELD_ENHANCED, esc) < 0)
                 return -1;
         }
-        st = detect_stage(diag, dl, &cmd);
-        if (!st)
-            st = stage_from_text(c, r, &cmd);
         if (st) {
             r->stage = (uint8_t)st;
             if (!bounce__record_field(r, BOUNCE_FIELD_SMTP_COMMAND, &el) &&
                 bounce__record_set_str(r, BOUNCE_FIELD_SMTP_COMMAND, cmd) < 0)
                 return -1;
         }
+        /* given up after temporary failures (Action: failed, Status: 4.x.x): it expired */
+        have = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el);
+        if (r->status == BOUNCE_EVENT_BOUNCED && have && el && have[0] == '4')
+            r->status = BOUNCE_EVENT_EXPIRED;
     }
     if (r->time == INT64_MIN)
         r->time = when != INT64_MIN ? when : c->date;
