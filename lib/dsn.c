@@ -40,6 +40,7 @@ typedef struct cand {
     const char *diag;
     size_t dlen;
     size_t line_off;  /* offset of the line holding the address */
+    int weak;         /* found inside a sentence, not standing at a line start */
 } cand;
 
 typedef struct ctx {
@@ -59,6 +60,7 @@ typedef struct ctx {
     cand *c;
     size_t nc, capc;
     int capped;
+    int scan_weak;        /* candidates being added come from the loose scan */
     int64_t date;         /* Date of the bounce */
 } ctx;
 
@@ -1034,6 +1036,7 @@ static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
     c->c[c->nc].diag = NULL;
     c->c[c->nc].dlen = 0;
     c->c[c->nc].line_off = line_off;
+    c->c[c->nc].weak = c->scan_weak;
     c->nc++;
     return 0;
 }
@@ -1066,6 +1069,7 @@ static int scan_text(ctx *c, int strong)
 {
     const char *t = c->text.p;
     size_t len = c->human_len, pos = 0;
+    c->scan_weak = !strong;
     while (pos < len) {
         size_t e = line_end(t, len, pos), k = pos, lab;
         const char *at;
@@ -1151,7 +1155,8 @@ static void cand_diags(ctx *c)
     size_t i;
     const char *t = c->text.p;
     for (i = 0; i < c->nc; i++) {
-        size_t start = (size_t)(c->c[i].addr - t) + c->c[i].alen;
+        /* an address inside a sentence: the sentence is part of the diagnostic */
+        size_t start = c->c[i].weak ? c->c[i].line_off : (size_t)(c->c[i].addr - t) + c->c[i].alen;
         size_t end = c->human_len, j;
         for (j = 0; j < c->nc; j++)
             if (c->c[j].line_off > c->c[i].line_off && c->c[j].line_off < end)
@@ -1621,7 +1626,7 @@ static int text_records(ctx *c)
                             return -1;
                         }
                     } else {
-                        /* not in the text: keep it with the header as its only home */
+                        /* not in the text: the header names it, the text explains it */
                         bounce_record_t *r;
                         if (find_record(c->d, list.p + b, e - b) < 0) {
                             r = new_record(c);
@@ -1630,7 +1635,10 @@ static int text_records(ctx *c)
                                 return c->capped ? 0 : -1;
                             }
                             r->status = BOUNCE_EVENT_BOUNCED;
-                            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list.p + b, e - b) < 0) {
+                            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list.p + b, e - b) < 0 ||
+                                squeeze(c, c->text.p, c->human_len) < 0 ||
+                                (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC,
+                                                                  c->tmp.p, c->tmp.len) < 0)) {
                                 bounce__buf_free(&list);
                                 return -1;
                             }
