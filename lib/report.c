@@ -69,6 +69,7 @@ struct tent {
 
 struct table {
     struct tent **slot;
+    uint32_t *hash; /* hash of slot[i]: probes compare it before touching the entry */
     size_t cap;     /* power of two, 0 = empty */
     size_t n;
     uint64_t other_n, other_fail; /* counts of keys that did not fit */
@@ -94,6 +95,7 @@ static void tab_free(struct table *t)
     for (i = 0; i < t->cap; i++)
         bounce__free(t->slot[i]);
     bounce__free(t->slot);
+    bounce__free(t->hash);
     memset(t, 0, sizeof *t);
 }
 
@@ -101,8 +103,12 @@ static int tab_grow(struct table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64, i;
     struct tent **s = bounce__calloc(cap, sizeof *s);
-    if (!s)
+    uint32_t *hs = bounce__malloc(cap * sizeof *hs);
+    if (!s || !hs) {
+        bounce__free(s);
+        bounce__free(hs);
         return -1;
+    }
     for (i = 0; i < t->cap; i++) {
         struct tent *e = t->slot[i];
         size_t j;
@@ -111,9 +117,12 @@ static int tab_grow(struct table *t)
         for (j = e->hash & (cap - 1); s[j]; j = (j + 1) & (cap - 1))
             ;
         s[j] = e;
+        hs[j] = e->hash;
     }
     bounce__free(t->slot);
+    bounce__free(t->hash);
     t->slot = s;
+    t->hash = hs;
     t->cap = cap;
     return 0;
 }
@@ -130,8 +139,10 @@ static struct tent *tab_get(struct table *t, const char *k, size_t klen, uint32_
     h = hash_bytes(k, klen, seed);
     if (t->cap) {
         for (j = h & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1)) {
+            if (t->hash[j] != h)
+                continue;
             e = t->slot[j];
-            if (e->hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0) {
+            if (e->klen == klen && memcmp(e->key, k, klen) == 0) {
                 *st = 0;
                 return e;
             }
@@ -158,6 +169,7 @@ static struct tent *tab_get(struct table *t, const char *k, size_t klen, uint32_
     for (j = h & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
         ;
     t->slot[j] = e;
+    t->hash[j] = h;
     t->n++;
     *st = 1;
     return e;
