@@ -8,7 +8,8 @@ SCRIPT is tab separated, one directive a line ('#' comments and blank lines igno
     listen  IP  -                    listen on IP:25 with the defaults
     listen  IP  greet   REPLY        the greeting (default "220 <name> ESMTP scripted peer")
     listen  IP  mail    REPLY        the answer to every MAIL FROM on IP
-    listen  IP  size    N            advertise SIZE N in the EHLO answer
+    listen  IP  size    N            advertise SIZE N in the EHLO answer and refuse a MAIL FROM
+                                     that declares a larger SIZE= (552 5.3.4)
     listen  IP  blackhole  -         listen but never accept, with the accept queue filled:
                                      further SYNs are dropped and clients see a connect timeout
     rcpt    ADDRESS  STAGE  REPLY    answer for one recipient; STAGE is rcpt, data or dot
@@ -135,7 +136,12 @@ class Session:
                 self.send(b"250 " + self.name.encode() + b"\r\n")
             elif verb == "MAIL":
                 rcpts = []
-                if not self.act(self.host.get("mail", "250 2.1.0 Ok")):
+                reply = self.host.get("mail", "250 2.1.0 Ok")
+                declared = [p[5:] for p in line.upper().split() if p.startswith("SIZE=")]
+                if ("size" in self.host and declared and declared[0].isdigit()
+                        and int(declared[0]) > int(self.host["size"])):
+                    reply = "552 5.3.4 Message size exceeds fixed limit"
+                if not self.act(reply):
                     return
             elif verb == "RCPT":
                 addr = line.split(":", 1)[1].strip() if ":" in line else ""
