@@ -259,7 +259,7 @@ static int choose_ops(bounce_stream_t *s, int force)
         return -1;
     /* replay the buffered lines */
     p = s->probe_buf.p;
-    end = p + s->probe_buf.len;
+    end = p ? p + s->probe_buf.len : NULL;
     while (p && p < end) {
         size_t len;
         memcpy(&len, p, sizeof len);
