@@ -415,6 +415,8 @@ static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id,
             /* a plain word ("defer", "routing") */
             while (i < n && p[i] != ' ' && p[i] != ':')
                 i++;
+            if (i == ks && i < n && p[i] == ':' && i + 1 < n && p[i + 1] != ' ')
+                i++; /* a ':' inside a word: always make progress */
         }
         }
         if (i < n && p[i] == ':' && (i + 1 == n || p[i + 1] == ' ')) {
