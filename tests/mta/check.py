@@ -130,11 +130,11 @@ def check_log(ck, cli, out, mta, rows):
             if str(r.get("sender", "")).lower() != SENDER:
                 ck.fail(mta, who, "sender", SENDER, r.get("sender"), r)
                 break
-        if final in ("expired", "bounced") and last.get("severity") not in ("permanent",):
+        if set(final.split("/")) & {"expired", "bounced"} and last.get("severity") != "permanent":
             ck.fail(mta, who, "severity", "permanent", last.get("severity"), last)
     # Every bounce notification Postfix/Exim delivered to the sender was logged too.
     notes = [r for r in by_rcpt.get(SENDER, []) if r.get("status") == "delivered"]
-    want = sum(1 for row in rows if (row[col].split(">")[-1] in ("bounced", "expired")))
+    want = sum(1 for row in rows if set(row[col].split(">")[-1].split("/")) & {"bounced", "expired"})
     if len(notes) < want:
         ck.fail(mta, SENDER, "notifications", ">= %d delivered" % want, len(notes))
     else:
@@ -144,7 +144,11 @@ def check_log(ck, cli, out, mta, rows):
 def check_queue(ck, cli, out, mta, rows):
     conf = MTAS[mta]
     col = conf["col"]
-    queued = {row["recipient"].lower(): row for row in rows if row[col].startswith("deferred")}
+    queued = {}
+    for row in rows:
+        phase1 = row[col].split(">")[0].split("/")
+        if "deferred" in phase1 or "frozen" in phase1:
+            queued[row["recipient"].lower()] = (row, "frozen" if "frozen" in phase1 else "queued")
     for fname, source, has_reason in conf["queues"]:
         path = os.path.join(out, fname)
         rc, recs, bad, err = run_cli(cli, ["queue", "--json", path])
@@ -155,13 +159,13 @@ def check_queue(ck, cli, out, mta, rows):
         seen = {}
         for r in recs:
             seen.setdefault(str(r.get("recipient", "")).lower(), []).append(r)
-        for who, row in queued.items():
+        for who, (row, qstatus) in queued.items():
             mine = seen.get(who)
             if not mine:
                 ck.fail(mta, row["recipient"], fname, "queued", None)
                 continue
             r = mine[0]
-            checks = [("source", source, r.get("source")), ("status", "queued", r.get("status")),
+            checks = [("source", source, r.get("source")), ("status", qstatus, r.get("status")),
                       ("sender", SENDER, str(r.get("sender", "")).lower())]
             if has_reason:
                 checks.append(("cause", pick(row["cause"], col), r.get("cause")))
@@ -189,7 +193,7 @@ def check_dsn(ck, cli, out, mta, rows):
         seen.setdefault(str(r.get("recipient", "")).lower(), []).append(r)
     for row in rows:
         final = row[col].split(">")[-1]
-        if final not in ("bounced", "expired"):
+        if not set(final.split("/")) & {"bounced", "expired"}:
             continue
         mine = seen.get(row["recipient"].lower(), [])
         failed = [r for r in mine if r.get("status") in ("bounced", "expired")]

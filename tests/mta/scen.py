@@ -51,6 +51,9 @@ def gen(outdir):
             zone.append("%s NXDOMAIN" % d)
         elif b == "servfail":
             zone.append("%s SERVFAIL" % d)
+        elif b == "loop":
+            zone.append("%s MX 10 mx.%s" % (d, d))
+            zone.append("mx.%s A 127.0.0.1" % d)
         else:
             zone.append("%s MX 10 mx.%s" % (d, d))
             zone.append("mx.%s A %s" % (d, ip))
@@ -66,7 +69,7 @@ def gen(outdir):
             peer.append("listen\t%s\tsize\t%s" % (ip, reply))
         elif b == "blackhole":
             peer.append("listen\t%s\tblackhole\t-" % ip)
-        elif b in ("refused", "nxdomain", "servfail"):
+        elif b in ("refused", "nxdomain", "servfail", "loop"):
             pass
         else:
             raise SystemExit("scenarios.tsv:%d: unknown behaviour %s" % (r["line"], b))
