@@ -120,6 +120,32 @@ static int contains_ci(const char *s, size_t n, const char *needle)
     return find_ci(s, n, needle) != NULL;
 }
 
+/* Lower-case copy of at most cap bytes of s; returns its length. */
+static size_t lower_into(char *dst, size_t cap, const char *s, size_t n)
+{
+    size_t i;
+    if (n > cap)
+        n = cap;
+    for (i = 0; i < n; i++)
+        dst[i] = (char)bounce__ascii_lower((unsigned char)s[i]);
+    return n;
+}
+
+/* Search in an already lower-cased text: one memchr per candidate position. */
+static int lc_has(const char *s, size_t n, const char *needle)
+{
+    size_t nl = strlen(needle), pos = 0;
+    while (pos + nl <= n) {
+        const char *p = memchr(s + pos, needle[0], n - pos - nl + 1);
+        if (!p)
+            return 0;
+        if (memcmp(p, needle, nl) == 0)
+            return 1;
+        pos = (size_t)(p - s) + 1;
+    }
+    return 0;
+}
+
 static int add_warning(bounce_dsn_t *d, const char *msg)
 {
     size_t i;
@@ -936,12 +962,20 @@ static size_t find_original_marker(const char *t, size_t len, size_t *hdr_start)
             k++;
         n = e - k;
         if (n >= 8 && n < 120) {
+            char lc[128];
+            size_t ln = lower_into(lc, sizeof lc, t + k, n);
             int punct = !((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= 'A' && t[k] <= 'Z') ||
                           (unsigned char)t[k] >= 0x80);
             int ends = t[e - 1] == ':' || t[e - 1] == '-' || t[e - 1] == '=' ||
                        t[e - 1] == '*';
+            /* every mark holds one of these words */
+            if (!lc_has(lc, ln, "mess") && !lc_has(lc, ln, "orig") && !lc_has(lc, ln, "head") &&
+                !lc_has(lc, ln, "mail") && !lc_has(lc, ln, "includ")) {
+                pos = e < len ? e + 1 : len;
+                continue;
+            }
             for (i = 0; i < BOUNCE__ARRAY_LEN(marks); i++) {
-                if (!contains_ci(t + k, n, marks[i]))
+                if (!lc_has(lc, ln, marks[i]))
                     continue;
                 if (punct || ends || starts_ci(t + k, n, "content-type") ||
                     starts_ci(t + k, n, marks[i]) || starts_ci(t + k, n, "below this line") ||
@@ -1221,9 +1255,13 @@ static int bounce_like(ctx *c)
             if (contains_ci(s, strlen(s), subj[i]))
                 return 1;
     }
-    for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
-        if (contains_ci(c->text.p, c->human_len < 8192 ? c->human_len : 8192, body[i]))
-            return 1;
+    {
+        char lc[8192];
+        size_t ln = lower_into(lc, sizeof lc, c->text.p ? c->text.p : "", c->human_len);
+        for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
+            if (lc_has(lc, ln, body[i]))
+                return 1;
+    }
     return 0;
 }
 
