@@ -16,6 +16,12 @@
 #define STACK_MULTI 1024
 #define MAX_SCAN ((size_t)1 << 31) /* bytes of text the matcher reads */
 #define WEAK_PRIORITY 30
+#define SPLIT_MIN 32 /* shorter texts are walked as one stream */
+#define EVBUF 128    /* buffered events of the second stream */
+
+typedef struct ev {
+    uint32_t state, pos, i;
+} ev;
 
 typedef struct prog {
     uint32_t last_end;  /* normalized position of the end of the last matched fragment core */
@@ -132,29 +138,72 @@ static void on_output(mstate *ms, uint32_t state, uint32_t pos, uint32_t i)
     }
 }
 
+/* One byte of one stream: whitespace runs fold to one space (the byte class of every
+ * whitespace byte is the space class); EMIT runs when the new state has outputs. */
+#define STEP(DELTA, st, pos, psp, idx, EMIT)                                                 \
+    do {                                                                                     \
+        uint32_t c_ = cls[(unsigned char)text[idx]];                                         \
+        if (!(c_ == sp && psp)) {                                                            \
+            psp = c_ == sp;                                                                  \
+            pos++;                                                                           \
+            st = DELTA[(size_t)st * ncls + c_];                                              \
+            if (st >= first_out) {                                                           \
+                EMIT;                                                                        \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+/* The DFA walk is bound by the latency of one table lookup per byte. A longer text is cut
+ * in two halves walked together (two independent chains of lookups). The second stream
+ * starts at the middle from the root; its events are buffered. The first stream then goes
+ * on past the middle until its state is no deeper than the characters read since the
+ * middle: from there on both streams are in the same state (the longest suffix that is a
+ * trie node lies inside the second half), so the second stream's later events are exact
+ * and are replayed in text order. If the buffer overflows, the first stream goes on alone. */
 #define RUN_DFA(DELTA)                                                                       \
     do {                                                                                     \
-        uint32_t st_ = DELTA[sp], pos_ = 1, i_;                                              \
-        int prev_sp_ = 1;                                                                    \
-        for (i_ = 0; i_ < n; i_++) {                                                         \
-            uint32_t c_ = cls[(unsigned char)text[i_]];                                      \
-            if (c_ == sp) {                                                                  \
-                if (prev_sp_)                                                                \
-                    continue;                                                                \
-                prev_sp_ = 1;                                                                \
-            } else {                                                                         \
-                prev_sp_ = 0;                                                                \
+        uint32_t s1 = DELTA[sp], p1 = 1, i, start = 0, mid = n / 2;                          \
+        int ps1 = 1;                                                                         \
+        if (n >= SPLIT_MIN) {                                                                \
+            uint32_t s2 = 0, p2 = 0, nev = 0, p1mid, k_;                                     \
+            int ps2 = cls[(unsigned char)text[mid - 1]] == sp, over = 0;                     \
+            for (i = 0; i < mid; i++) {                                                      \
+                STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                      \
+                STEP(DELTA, s2, p2, ps2, mid + i, if (nev < EVBUF) {                         \
+                    evb[nev].state = s2;                                                     \
+                    evb[nev].pos = p2;                                                       \
+                    evb[nev].i = mid + i;                                                    \
+                    nev++;                                                                   \
+                } else {                                                                     \
+                    over = 1;                                                                \
+                });                                                                          \
             }                                                                                \
-            pos_++;                                                                          \
-            st_ = DELTA[(size_t)st_ * ncls + c_];                                            \
-            if (st_ >= first_out)                                                            \
-                on_output(&ms, st_, pos_, i_);                                               \
+            start = mid;                                                                     \
+            if (!over) {                                                                     \
+                /* catch up until the first stream's state is inside the second half */      \
+                p1mid = p1;                                                                  \
+                for (i = mid; i < 2 * mid && kb->depth[s1] > p1 - p1mid; i++)                \
+                    STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                  \
+                if (kb->depth[s1] <= p1 - p1mid) {                                           \
+                    for (k_ = 0; k_ < nev; k_++)                                             \
+                        if (evb[k_].i >= i)                                                  \
+                            on_output(&ms, evb[k_].state, p1mid + evb[k_].pos, evb[k_].i);   \
+                    s1 = s2;                                                                 \
+                    p1 = p1mid + p2;                                                         \
+                    ps1 = ps2;                                                               \
+                    start = 2 * mid;                                                         \
+                } else {                                                                     \
+                    start = i; /* never synchronised: the first stream did it all */         \
+                }                                                                            \
+            }                                                                                \
         }                                                                                    \
-        if (!prev_sp_) {                                                                     \
-            pos_++;                                                                          \
-            st_ = DELTA[(size_t)st_ * ncls + sp];                                            \
-            if (st_ >= first_out)                                                            \
-                on_output(&ms, st_, pos_, n);                                                \
+        for (i = start; i < n; i++)                                                          \
+            STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                          \
+        if (!ps1) {                                                                          \
+            p1++;                                                                            \
+            s1 = DELTA[(size_t)s1 * ncls + sp];                                              \
+            if (s1 >= first_out)                                                             \
+                on_output(&ms, s1, p1, n);                                                   \
         }                                                                                    \
     } while (0)
 
@@ -184,6 +233,7 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
 {
     prog stack_pg[STACK_MULTI];
     uint64_t stack_touched[STACK_MULTI / 64];
+    ev evb[EVBUF];
     mstate ms;
     void *heap = NULL;
     const uint8_t *cls = kb->byte_class;
@@ -248,6 +298,32 @@ static int esc_cause(const bounce_kb_t *kb, const cctx *cx, int *spec, char *cod
     return cause;
 }
 
+/* dst = prefix + s, cut to fit (the hot path avoids snprintf) */
+static void put2(char *dst, size_t cap, const char *prefix, const char *s)
+{
+    size_t a = strlen(prefix), b = strlen(s);
+    if (a >= cap)
+        a = cap - 1;
+    memcpy(dst, prefix, a);
+    if (b > cap - 1 - a)
+        b = cap - 1 - a;
+    memcpy(dst + a, s, b);
+    dst[a + b] = '\0';
+}
+
+static char *put_uint(char *p, unsigned v)
+{
+    char tmp[12];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 static void set_cause(struct bounce_result *r, const bounce_kb_t *kb, int32_t cause)
 {
     const bounce__kb_cause *c = &kb->causes[cause];
@@ -290,11 +366,13 @@ void bounce__classify(const bounce_kb_t *kb, const char *text, size_t len, int r
     } else {
         cls = 0;
     }
-    if (cls) {
-        char tmp[BOUNCE__ESC_MAX];
-        int l = snprintf(tmp, sizeof tmp, "%d.%d.%d", cls, subj, det);
-        if (l > 0 && (size_t)l < sizeof tmp)
-            memcpy(out->enhanced, tmp, (size_t)l + 1);
+    if (cls) { /* subject and detail have at most 3 digits: "5.999.999" fits */
+        char *p = put_uint(out->enhanced, (unsigned)cls);
+        *p++ = '.';
+        p = put_uint(p, (unsigned)subj);
+        *p++ = '.';
+        p = put_uint(p, (unsigned)det);
+        *p = '\0';
     }
     memset(&cx, 0, sizeof cx);
     cx.code = out->reply_code;
@@ -327,7 +405,7 @@ void bounce__classify(const bounce_kb_t *kb, const char *text, size_t len, int r
                                   (ecause == s->cause ? 0.04 : 0.0);
             else
                 out->confidence = 0.35 + ms.best_prio / 200.0;
-            snprintf(out->evidence, sizeof out->evidence, "sig:%s", kb->pool + s->id);
+            put2(out->evidence, sizeof out->evidence, "sig:", kb->pool + s->id);
             start = walk_back(kb, text, len, ms.b_first_end, ms.b_first_len);
             end = (size_t)ms.b_last_end + 1;
             if (end > len)
@@ -344,11 +422,14 @@ void bounce__classify(const bounce_kb_t *kb, const char *text, size_t len, int r
         } else if (ecause >= 0) {
             set_cause(out, kb, ecause);
             out->confidence = spec == 3 ? 0.7 : spec == 2 ? 0.65 : 0.4;
-            snprintf(out->evidence, sizeof out->evidence, "esc:%s", out->enhanced);
+            put2(out->evidence, sizeof out->evidence, "esc:", out->enhanced);
         } else if (ccause >= 0) {
             set_cause(out, kb, ccause);
             out->confidence = 0.3;
-            snprintf(out->evidence, sizeof out->evidence, "code:%d", out->reply_code);
+            char *p;
+            memcpy(out->evidence, "code:", 5);
+            p = put_uint(out->evidence + 5, (unsigned)out->reply_code);
+            *p = '\0';
         }
     }
 severity:

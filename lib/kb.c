@@ -974,7 +974,7 @@ typedef struct kbmem {
     uint32_t *cause_sorted, *remedies, *sig_frag, *frag_text, *frag_use_start, *frag_use;
     uint32_t *delta32, *out_start, *out_frag;
     uint16_t *frag_len, *delta16;
-    uint8_t *frag_edge;
+    uint8_t *frag_edge, *depth;
     bounce__kb_code *codes;
     bounce__kb_esc *esc;
     bounce__kb_sig *sigs;
@@ -998,6 +998,7 @@ static void kbmem_free(kbmem *m)
     bounce__free(m->frag_len);
     bounce__free(m->delta16);
     bounce__free(m->frag_edge);
+    bounce__free(m->depth);
     bounce__free(m->codes);
     bounce__free(m->esc);
     bounce__free(m->sigs);
@@ -1063,6 +1064,7 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     uint8_t used[256];
     uint32_t ncls = 1, total = 1, f, s, c, nst = 1, *g = NULL, *fail_ = NULL, *queue = NULL;
     uint32_t *own = NULL, *dict = NULL, *map = NULL, *inv = NULL, head, tail, nout = 0;
+    uint8_t *dep = NULL;
     size_t cells;
     bounce_status_t st = BOUNCE_E_NOMEM;
     int i;
@@ -1100,8 +1102,10 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     queue = bounce__malloc((size_t)total * sizeof(uint32_t));
     map = bounce__malloc((size_t)total * sizeof(uint32_t));
     inv = bounce__malloc((size_t)total * sizeof(uint32_t));
-    if (!g || !own || !fail_ || !dict || !queue || !map || !inv)
+    dep = bounce__malloc((size_t)total);
+    if (!g || !own || !fail_ || !dict || !queue || !map || !inv || !dep)
         goto out;
+    dep[0] = 0;
     memset(g, 0xff, cells * sizeof(uint32_t));
     own[0] = BOUNCE__KB_NONE;
     /* trie */
@@ -1113,6 +1117,7 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
             uint32_t *cell = &g[(size_t)s * ncls + kb->byte_class[t[k]]];
             if (*cell == BOUNCE__KB_NONE) {
                 own[nst] = BOUNCE__KB_NONE;
+                dep[nst] = (uint8_t)(k + 1); /* k < MAX_FRAG_LEN = 255 */
                 *cell = nst++;
             }
             s = *cell;
@@ -1199,6 +1204,11 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
                 m->delta32[(size_t)s * ncls + c] = t;
         }
     }
+    if (!(m->depth = bounce__malloc(nst)))
+        goto out;
+    for (s = 0; s < nst; s++)
+        m->depth[s] = dep[inv[s]];
+    kb->depth = m->depth;
     m->out_start = bounce__malloc((size_t)(nst - kb->first_out + 1) * sizeof(uint32_t));
     m->out_frag = bounce__malloc((size_t)(nout ? nout : 1) * sizeof(uint32_t));
     if (!m->out_start || !m->out_frag)
@@ -1227,6 +1237,7 @@ out:
     bounce__free(queue);
     bounce__free(map);
     bounce__free(inv);
+    bounce__free(dep);
     return st;
 }
 
@@ -1460,6 +1471,8 @@ static bounce_status_t compile(builder *b, bounce_kb_t **out)
                         cfr = ncap;
                     }
                     fid = nfr++;
+                    if (lens[k] > kb->max_frag_len)
+                        kb->max_frag_len = lens[k];
                     m->frag_text[fid] = toff;
                     m->frag_len[fid] = lens[k];
                     m->frag_edge[fid] = (uint8_t)((t[0] == ' ' ? 1 : 0) |

@@ -96,6 +96,7 @@ struct bounce_kb {
     const uint32_t *frag_use_start; /* nfrags + 1 */
     const uint32_t *frag_use;  /* (sig << 5) | position in the signature */
     uint32_t nmulti;           /* signatures with more than one fragment */
+    uint32_t max_frag_len;     /* longest normalized fragment (= depth of the automaton) */
 
     /* automaton */
     uint8_t byte_class[256];
@@ -105,6 +106,7 @@ struct bounce_kb {
     uint32_t first_out;
     const uint16_t *delta16;   /* one of delta16 / delta32 is set (nstates * nclasses) */
     const uint32_t *delta32;
+    const uint8_t *depth;      /* depth of each state in the trie (length of its string) */
     const uint32_t *out_start; /* nstates - first_out + 1 */
     const uint32_t *out_frag;
 };

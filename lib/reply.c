@@ -79,50 +79,63 @@ static int code_at(const unsigned char *t, size_t n, size_t i)
     return 0;
 }
 
+#define ESC_CANDIDATES 8
+
 void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *enhanced)
 {
     const unsigned char *t = (const unsigned char *)text;
-    size_t i, best_off = 0, best_len = 0;
+    struct {
+        size_t off, len;
+        int cls, specific;
+    } cand[ESC_CANDIDATES];
+    size_t i, nc = 0, best_off = 0, best_len = 0;
     int code = 0, weak = 0, best_rank = -1;
     *reply_code = 0;
     enhanced[0] = '\0';
     if (!text)
         return;
-    for (i = 0; i + 3 <= len; i++) {
-        int k;
-        if (t[i] < '2' || t[i] > '5')
+    /* one pass: the first sure reply code (else the first plausible one) and the first
+     * few enhanced-code candidates; stop early once a sure code and a specific enhanced
+     * code of its class are known */
+    for (i = 0; i < len; i++) {
+        int k, s, d;
+        size_t n;
+        if ((unsigned)(t[i] - '2') > 3u)
             continue;
-        k = code_at(t, len, i);
-        if (k == 2) {
-            code = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
-            break;
+        if (!code && i + 3 <= len && (k = code_at(t, len, i)) != 0) {
+            int v = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+            if (k == 2)
+                code = v;
+            else if (!weak)
+                weak = v;
         }
-        if (k == 1 && !weak)
-            weak = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+        if (t[i] != '3' && i + 5 <= len && t[i + 1] == '.' && nc < ESC_CANDIDATES &&
+            (n = esc_at(t, len, i, &s, &d)) != 0) {
+            cand[nc].off = i;
+            cand[nc].len = n;
+            cand[nc].cls = t[i] - '0';
+            cand[nc].specific = d != 0 && s != 0;
+            nc++;
+            if (code && cand[nc - 1].cls == code / 100 && cand[nc - 1].specific)
+                break;
+            i += n - 1;
+        }
     }
     if (!code)
         code = weak;
     *reply_code = code;
-    for (i = 0; i + 5 <= len; i++) {
-        int s, d, rank;
-        size_t n;
-        if (t[i] != '2' && t[i] != '4' && t[i] != '5')
-            continue;
+    for (i = 0; i < nc; i++) {
+        int rank;
         /* a success code only next to a 2xx reply ("Dovecot 2.3.19" is a version) */
-        if (t[i] == '2' && code / 100 != 2)
-            continue;
-        if (!(n = esc_at(t, len, i, &s, &d)))
+        if (cand[i].cls == 2 && code / 100 != 2)
             continue;
         /* same class as the reply code first, then a non-zero subject and detail */
-        rank = (!code || t[i] - '0' == code / 100 ? 4 : 0) + 2 + (d != 0 && s != 0 ? 1 : 0);
+        rank = (!code || cand[i].cls == code / 100 ? 2 : 0) + cand[i].specific;
         if (rank > best_rank) {
             best_rank = rank;
-            best_off = i;
-            best_len = n;
-            if (rank == 7)
-                break;
+            best_off = cand[i].off;
+            best_len = cand[i].len;
         }
-        i += n - 1;
     }
     if (best_rank >= 0 && best_len < BOUNCE__ESC_MAX) {
         memcpy(enhanced, text + best_off, best_len);

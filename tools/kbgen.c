@@ -305,6 +305,13 @@ int main(int argc, char **argv)
         emit_u16s("kb_delta16", K_->delta16, (size_t)K_->nstates * K_->nclasses);
     else
         emit_u32s("uint32_t", "kb_delta32", K_->delta32, (size_t)K_->nstates * K_->nclasses);
+    tmp = calloc((size_t)K_->nstates + 1, sizeof(uint32_t));
+    if (!tmp)
+        return 1;
+    for (i = 0; i < K_->nstates; i++)
+        tmp[i] = K_->depth[i];
+    emit_u32s("uint8_t", "kb_depth", tmp, K_->nstates);
+    free(tmp);
     emit_u32s("uint32_t", "kb_out_start", K_->out_start, (size_t)(K_->nstates - K_->first_out) + 1);
     emit_u32s("uint32_t", "kb_out_frag", K_->out_frag,
               K_->out_start[K_->nstates - K_->first_out]);
@@ -324,7 +331,7 @@ int main(int argc, char **argv)
     fprintf(out, "    .nfrags = %u,\n    .frag_text = kb_frag_text,\n", K_->nfrags);
     fputs("    .frag_len = kb_frag_len,\n    .frag_edge = kb_frag_edge,\n", out);
     fputs("    .frag_use_start = kb_frag_use_start,\n    .frag_use = kb_frag_use,\n", out);
-    fprintf(out, "    .nmulti = %u,\n", K_->nmulti);
+    fprintf(out, "    .nmulti = %u,\n    .max_frag_len = %u,\n", K_->nmulti, K_->max_frag_len);
     fputs("    .byte_class = {", out);
     for (i = 0; i < 256; i++)
         fprintf(out, "%s%s%u", i ? "," : "", i % 32 == 0 ? "\n        " : "", K_->byte_class[i]);
@@ -335,6 +342,7 @@ int main(int argc, char **argv)
         fputs("    .delta16 = kb_delta16,\n    .delta32 = NULL,\n", out);
     else
         fputs("    .delta16 = NULL,\n    .delta32 = kb_delta32,\n", out);
+    fputs("    .depth = kb_depth,\n", out);
     fputs("    .out_start = kb_out_start,\n    .out_frag = kb_out_frag,\n};\n\n", out);
     fputs("const bounce_kb_t *bounce_kb_builtin(void) { return &kb_builtin; }\n", out);
     if (fclose(out) != 0 || rename(tmpname, outpath) != 0) {
