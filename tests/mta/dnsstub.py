@@ -2,6 +2,7 @@
 """A tiny scripted DNS server for the real-MTA tests (Python standard library only).
 
 Usage: dnsstub.py ZONEFILE [ADDR [PORT]]      (default 127.0.0.1 53, UDP and TCP)
+Prints "ready" on stdout once it listens.
 
 ZONEFILE lines (blank lines and '#' comments ignored), whitespace separated:
     NAME  A         127.0.1.10
@@ -130,10 +131,7 @@ def answer(zone, msg):
     return struct.pack("!HHHHHH", qid, rflags, 1, count, 0, 0) + question + answers
 
 
-def serve_udp(zone, addr, port):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((addr, port))
+def serve_udp(zone, sock):
     while True:
         msg, peer = sock.recvfrom(4096)
         try:
@@ -168,11 +166,7 @@ def serve_tcp_conn(zone, conn):
             return
 
 
-def serve_tcp(zone, addr, port):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((addr, port))
-    sock.listen(16)
+def serve_tcp(zone, sock):
     while True:
         conn, _ = sock.accept()
         threading.Thread(target=serve_tcp_conn, args=(zone, conn), daemon=True).start()
@@ -188,8 +182,17 @@ def main():
     if not addr.startswith("127."):
         sys.stderr.write("dnsstub: refusing to listen outside loopback\n")
         return 2
-    threading.Thread(target=serve_tcp, args=(zone, addr, port), daemon=True).start()
-    serve_udp(zone, addr, port)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    udp.bind((addr, port))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((addr, port))
+    tcp.listen(16)
+    threading.Thread(target=serve_tcp, args=(zone, tcp), daemon=True).start()
+    sys.stdout.write("ready\n")   # both sockets are bound: the harness may start the MTA
+    sys.stdout.flush()
+    serve_udp(zone, udp)
     return 0
 
 

@@ -188,15 +188,11 @@ class Session:
                 self.send(b"502 5.5.2 Error: command not recognized\r\n")
 
 
-def serve(ip, script, out):
+def serve(ip, sock, script, out):
     host = script.hosts[ip]
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((ip, 25))
     if "blackhole" in host:
         # Accept queue of one, filled by our own connections and never drained:
         # the kernel drops every further SYN, so clients time out in connect().
-        sock.listen(0)
         keep = []
         for _ in range(2):
             c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -209,7 +205,6 @@ def serve(ip, script, out):
         log(out, "%s blackhole ready" % ip)
         while True:
             time.sleep(3600)
-    sock.listen(64)
     while True:
         conn, addr = sock.accept()
         threading.Thread(target=handle, args=(conn, ip, addr[0], script, out), daemon=True).start()
@@ -233,11 +228,26 @@ def main():
         return 2
     script = Script(sys.argv[1])
     out = open(sys.argv[2], "a", encoding="utf-8") if len(sys.argv) > 2 else None
-    threads = []
-    for ip in script.hosts:
-        t = threading.Thread(target=serve, args=(ip, script, out), daemon=True)
-        t.start()
-        threads.append(t)
+    socks = {}
+    for ip in script.hosts:   # bind all first: "ready" means every address listens
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((ip, 25))
+        sock.listen(0 if "blackhole" in script.hosts[ip] else 64)
+        socks[ip] = sock
+    blackholes = 0
+    for ip, sock in socks.items():
+        threading.Thread(target=serve, args=(ip, sock, script, out), daemon=True).start()
+        blackholes += "blackhole" in script.hosts[ip]
+    deadline = time.time() + 10
+    while blackholes and time.time() < deadline:   # their accept queues are being filled
+        if out is None:
+            time.sleep(0.2)
+            break
+        with open(out.name, encoding="utf-8") as fh:
+            if fh.read().count("blackhole ready") >= blackholes:
+                break
+        time.sleep(0.05)
     log(out, "ready")
     while True:
         time.sleep(3600)

@@ -28,20 +28,22 @@ work=$2
 out=$3
 log() { echo "run-postfix: $*" >&2; }
 
-# --- the namespace: only lo, a private /etc/resolv.conf and /etc/postfix ---------------
+# --- the namespace: only lo, a private /etc (resolv.conf, hosts, postfix) --------------
 mount --make-rprivate /
 ip link set lo up
 "$PY" "$here/scen.py" gen "$work"
-printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\nsearch .\n' >"$work/resolv.conf"
-mount --bind "$work/resolv.conf" /etc/resolv.conf
-printf '127.0.0.1 localhost\n127.0.0.1 mta.bounce.test\n' >"$work/hosts"
-mount --bind "$work/hosts" /etc/hosts
+# an overlay on /etc that exists only in this namespace (resolv.conf may be a symlink)
+mkdir -p "$work/etc-upper" "$work/etc-work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$work/etc-upper,workdir=$work/etc-work" /etc
+rm -f /etc/resolv.conf /etc/hosts
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\nsearch .\n' >/etc/resolv.conf
+printf '127.0.0.1 localhost\n127.0.0.1 mta.bounce.test\n' >/etc/hosts
 
-"$PY" "$here/dnsstub.py" "$work/zone" 127.0.0.1 53 2>"$work/dnsstub.err" &
+"$PY" "$here/dnsstub.py" "$work/zone" 127.0.0.1 53 >"$work/dnsstub.out" 2>"$work/dnsstub.err" &
 "$PY" "$here/peer.py" "$work/peer.script" "$work/peer.log" 2>"$work/peer.err" &
 i=0
-until grep -q '^[0-9.]* ready' "$work/peer.log" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || { log "peer did not start"; cat "$work/peer.err" >&2; exit 1; }
+until grep -q '^[0-9.]* ready' "$work/peer.log" 2>/dev/null && grep -q '^ready' "$work/dnsstub.out"; do
+    i=$((i + 1)); [ $i -lt 100 ] || { log "peer or DNS stub did not start"; cat "$work/peer.err" "$work/dnsstub.err" >&2; exit 1; }
     sleep 0.1
 done
 
