@@ -241,6 +241,12 @@ static const struct {
      "a real bounce notification from postmaster (\"Your message was rejected ... reject "
      "reason: Mailbox full / target mail address: ...\"); the corpus files it under not/. "
      "libbounce reports its one recipient as mailboxfull on purpose."},
+    {"(convention) want filtered, got userunknown",
+     "Sisimai calls a 'user unknown' reply given after DATA 'filtered'; libbounce keeps "
+     "userunknown when the text says the user does not exist (the stage is in smtp_command)."},
+    {"(convention) want expired, got networkerror",
+     "for a bounce sent after the queue lifetime, libbounce keeps the cause the text proves "
+     "(connection timed out, refused) and sets status expired; Sisimai reports only 'expired'."},
 };
 
 int main(int argc, char **argv)
