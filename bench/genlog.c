@@ -8,6 +8,7 @@
  * DNSBL, DMARC, size, quota), the rest local deliveries; bounces cause a notification
  * message (bounce[]: sender non-delivery notification). About 5% of connections are
  * NOQUEUE rejects (smtpd relay/hostname checks, postscreen DNSBL). 400 domains.
+ * Stamps start at Nov 21 00:00:00 and advance about 44 ms a line (1 GB: about 4 days).
  *
  * Standalone: genlog SIZE_BYTES [SEED] > file.log
  */
@@ -53,7 +54,7 @@ struct msg {
 
 struct gen {
     struct rng r;
-    uint64_t t;       /* seconds since 2026-11-25 00:00:00 (UTC) */
+    uint64_t t;       /* milliseconds since Nov 21 00:00:00 */
     uint32_t qseq;
     uint32_t msgseq;
     struct msg m[ACTIVE];
@@ -67,9 +68,9 @@ static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 
 static int stamp(struct gen *g, char *b)
 {
-    /* start at Nov 25; roll over days (30 days in November, 31 in December) */
-    uint64_t day = g->t / 86400, s = g->t % 86400;
-    int m = 10, d = 25 + (int)day;
+    /* start at Nov 21; roll over days (30 days in November, 31 in December) */
+    uint64_t day = g->t / 86400000, s = g->t / 1000 % 86400;
+    int m = 10, d = 21 + (int)day;
     while (1) {
         int len = (m == 10) ? 30 : (m == 1 ? 28 : 31);
         if (d <= len)
@@ -342,7 +343,7 @@ uint64_t bounce_bench_genlog(FILE *f, uint64_t bytes, uint64_t seed)
     for (int k = 0; k < ACTIVE; k++)
         new_message(g, k);
     while (w < bytes) {
-        g->t += below(&g->r, 3) == 0;
+        g->t += below(&g->r, 88); /* ~44 ms a line: 1 GB spans about 4 days */
         if (below(&g->r, 40) == 0)
             w += reject_line(g, f);
         else
