@@ -1099,7 +1099,7 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     own = bounce__malloc((size_t)total * sizeof(uint32_t));
     fail_ = bounce__malloc((size_t)total * sizeof(uint32_t));
     dict = bounce__malloc((size_t)total * sizeof(uint32_t));
-    queue = bounce__malloc((size_t)total * sizeof(uint32_t));
+    queue = bounce__malloc(((size_t)total + 1) * sizeof(uint32_t)); /* + root, see below */
     map = bounce__malloc((size_t)total * sizeof(uint32_t));
     inv = bounce__malloc((size_t)total * sizeof(uint32_t));
     dep = bounce__malloc((size_t)total);
