@@ -62,6 +62,7 @@ typedef struct ctx {
     int capped;
     int scan_weak;        /* candidates being added come from the loose scan */
     int64_t date;         /* Date of the bounce */
+    int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
 } ctx;
 
 /* ------------------------------------------------------------------ small helpers */
@@ -481,6 +482,10 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         {"in reply to helo", BOUNCE_STAGE_HELO, "HELO"},
         {"after starttls", BOUNCE_STAGE_STARTTLS, "STARTTLS"},
         {"after auth", BOUNCE_STAGE_AUTH, "AUTH"},
+        /* m-FILTER: "-------SMTP command" then the command on the next line */
+        {"smtp command rcpt", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"smtp command mail", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"smtp command data", BOUNCE_STAGE_DATA, "DATA"},
     };
     size_t i;
     for (i = 0; i < BOUNCE__ARRAY_LEN(tab); i++)
@@ -534,6 +539,28 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
     if (c->d->nrec == 1)
         return detect_stage(t, c->human_len < 4096 ? c->human_len : 4096, cmd);
     return 0;
+}
+
+/* Does the bounce say the message was returned because its queue lifetime ran out
+ * (Sendmail's "Cannot send message for 5 days", "could not be delivered for 8 hours")?
+ * Checked once per message: the subject and the start of the human-readable text. */
+static int expiry_notice(ctx *c)
+{
+    static const char *const words[] = {"cannot send message for ", "cannot send message within ",
+                                        "could not be delivered for ",
+                                        "could not be delivered within "};
+    const char *subj = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
+    size_t i, hl = c->human_len < 4096 ? c->human_len : 4096;
+    if (c->expiry)
+        return c->expiry == 2;
+    c->expiry = 1;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(words); i++)
+        if ((subj && contains_ci(subj, strlen(subj), words[i])) ||
+            (c->text.p && contains_ci(c->text.p, hl, words[i]))) {
+            c->expiry = 2;
+            break;
+        }
+    return c->expiry == 2;
 }
 
 /* Fields shared by every record of the message, then classification. */
@@ -599,6 +626,10 @@ static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
         /* given up after temporary failures (Action: failed, Status: 4.x.x): it expired */
         have = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &el);
         if (r->status == BOUNCE_EVENT_BOUNCED && have && el && have[0] == '4')
+            r->status = BOUNCE_EVENT_EXPIRED;
+        /* returned at the end of the queue lifetime, with no permanent reply of its own */
+        else if (r->status == BOUNCE_EVENT_BOUNCED && r->reply_code < 500 &&
+                 !(have && el && have[0] == '5') && expiry_notice(c))
             r->status = BOUNCE_EVENT_EXPIRED;
     }
     if (r->time == INT64_MIN)
