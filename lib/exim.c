@@ -447,8 +447,16 @@ static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id,
         orig.n = 0;
     }
     bounce__tmsg *m = bounce__tracker_find(&st->trk, id.p, id.n);
-    if (m)
+    if (m) {
         m->flags |= BOUNCE__TMSG_DELIVERED;
+        /* remember deferred recipients: a later freeze / timeout names them */
+        if (ev == BOUNCE_EVENT_DEFERRED) {
+            if (bounce__tmsg_pending_put(m, rcpt.p, rcpt.n, diag.p ? diag.p : "", diag.n) < 0)
+                return -1;
+        } else {
+            bounce__tmsg_pending_drop(m, rcpt.p, rcpt.n);
+        }
+    }
     bounce_record_t *r = bounce__stream_record(s);
     if (!r)
         return -1;
@@ -634,6 +642,40 @@ static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, c
     return 1;
 }
 
+/* One record per recipient still deferred (with its last diagnostic), or one without a
+ * recipient when none is known. `expire` forgets them afterwards. */
+static int per_pending(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, int ev,
+                       span text, int expire)
+{
+    bounce__tmsg *m = bounce__tracker_find(&st->trk, id.p, id.n);
+    size_t pos = 0, rn = 0, dn = 0;
+    const char *rc = NULL, *dg = NULL;
+    int any = m && BOUNCE__TMSG_HAS(m, BOUNCE__TF_PENDING) &&
+              bounce__tmsg_pending_next(m, &pos, &rc, &rn, &dg, &dn);
+    do {
+        bounce_record_t *r = bounce__stream_record(s);
+        if (!r)
+            return -1;
+        r->source = BOUNCE_SOURCE_EXIM;
+        r->status = (uint8_t)ev;
+        r->time = t;
+        r->line = bounce__stream_lineno(s);
+        /* Frozen: its own text if it has one ("delivery error message"); expired: why the
+         * recipient was deferred */
+        span d = any && dn && !(ev == BOUNCE_EVENT_FROZEN && text.n) ? (span){dg, dn} : text;
+        if (commit_with_msg(st, r, id) < 0 ||
+            (any && bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, rc, rn) < 0) ||
+            (d.n && set(r, BOUNCE_FIELD_DIAGNOSTIC, d) < 0))
+            return -1;
+        if (any && d.p == dg && dn && failure_details(r, d) < 0)
+            return -1;
+        bounce__stream_commit(s, r);
+    } while (any && bounce__tmsg_pending_next(m, &pos, &rc, &rn, &dg, &dn));
+    if (expire && m)
+        m->flen[BOUNCE__TF_PENDING] = 0;
+    return 1;
+}
+
 static int body(struct ex_state *st, bounce_stream_t *s, int64_t t, const char *p, size_t n)
 {
     span id = {NULL, 0};
@@ -664,13 +706,6 @@ static int body(struct ex_state *st, bounce_stream_t *s, int64_t t, const char *
             return 1;
         }
         if (has_prefix(p, n, LIT("Frozen"))) {
-            bounce_record_t *r = bounce__stream_record(s);
-            if (!r)
-                return -1;
-            r->source = BOUNCE_SOURCE_EXIM;
-            r->status = BOUNCE_EVENT_FROZEN;
-            r->time = t;
-            r->line = bounce__stream_lineno(s);
             span d = {p + 6, n - 6};
             while (d.n && *d.p == ' ') {
                 d.p++;
@@ -680,11 +715,13 @@ static int body(struct ex_state *st, bounce_stream_t *s, int64_t t, const char *
                 d.p++;
                 d.n -= 2;
             }
-            if (commit_with_msg(st, r, id) < 0 || (d.n && set(r, BOUNCE_FIELD_DIAGNOSTIC, d) < 0))
-                return -1;
-            bounce__stream_commit(s, r);
-            return 1;
+            return per_pending(st, s, t, id, BOUNCE_EVENT_FROZEN, d, 0);
         }
+        /* timeout_frozen_after / ignore_bounce_errors_after gave up: the deferred
+         * recipients expired */
+        if (has_prefix(p, n, LIT("cancelled by timeout_frozen_after")) ||
+            has_prefix(p, n, LIT("cancelled by ignore_bounce_errors_after")))
+            return per_pending(st, s, t, id, BOUNCE_EVENT_EXPIRED, (span){p, n}, 1);
     }
     const char *rej = find(p, n, LIT(" rejected "));
     if (rej && (has_prefix(p, n, LIT("H=")) || find(p, (size_t)(rej - p), LIT(" H="))))

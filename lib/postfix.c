@@ -338,8 +338,16 @@ static int failure_details(bounce_record_t *r, span d)
         r->stage = BOUNCE_STAGE_MAIL;
     }
     const char *said = find(d.p, d.n, LIT(" said: "));
+    size_t skip = 7;
+    if (!said) {
+        /* "host mx[ip] refused to talk to me: 421 4.7.0 ..." (the greeting) */
+        said = find(d.p, d.n, LIT(" refused to talk to me: "));
+        skip = 24;
+        if (said && r->stage == BOUNCE_STAGE_UNKNOWN)
+            r->stage = BOUNCE_STAGE_CONNECT;
+    }
     if (said) {
-        said += 7;
+        said += skip;
         r->reply_code = reply_code_at(said, d.n - (size_t)(said - d.p));
     } else {
         r->reply_code = reply_code_at(d.p, d.n);
@@ -412,8 +420,22 @@ static int emit_delivery(struct pf_state *st, bounce_stream_t *s, const bounce__
             set(r, BOUNCE_FIELD_REMOTE_MTA, relay_host(relay)) < 0)
             return -1;
     }
-    if (ev != BOUNCE_EVENT_DELIVERED && d.p && failure_details(r, d) < 0)
-        return -1;
+    if (ev != BOUNCE_EVENT_DELIVERED) {
+        if (d.p && failure_details(r, d) < 0)
+            return -1;
+    } else if (d.p) {
+        r->reply_code = reply_code_at(d.p, d.n); /* "250 2.0.0 Ok: queued as ..." */
+    }
+    if (m) {
+        /* remember deferred recipients: a later "status=expired" names them */
+        span to = addr(kv->to);
+        if (ev == BOUNCE_EVENT_DEFERRED) {
+            if (to.p && bounce__tmsg_pending_put(m, to.p, to.n, d.p ? d.p : "", d.n) < 0)
+                return -1;
+        } else if (to.p) {
+            bounce__tmsg_pending_drop(m, to.p, to.n);
+        }
+    }
     bounce__stream_commit(s, r);
     return 1;
 }
@@ -574,6 +596,29 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
             t = bounce__tracker_find(&st->trk, qid.p, qid.n);
             if (status_of(kv.status) != BOUNCE_EVENT_EXPIRED)
                 return 1;
+            if (t && BOUNCE__TMSG_HAS(t, BOUNCE__TF_PENDING) && t->flen[BOUNCE__TF_PENDING]) {
+                /* one record per recipient still deferred, with its last diagnostic */
+                size_t pos = 0, rn, dn;
+                const char *rc, *dg;
+                while (bounce__tmsg_pending_next(t, &pos, &rc, &rn, &dg, &dn)) {
+                    if (!(r = bounce__stream_record(s)))
+                        return -1;
+                    r->source = BOUNCE_SOURCE_POSTFIX;
+                    r->status = BOUNCE_EVENT_EXPIRED;
+                    r->time = sl.time;
+                    r->line = bounce__stream_lineno(s);
+                    if (bounce__tmsg_to_record(t, r) < 0 ||
+                        set(r, BOUNCE_FIELD_SENDER, addr(kv.from)) < 0 ||
+                        bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, rc, rn) < 0 ||
+                        (dn && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, dg, dn) < 0))
+                        return -1;
+                    if (dn && failure_details(r, (span){dg, dn}) < 0)
+                        return -1;
+                    bounce__stream_commit(s, r);
+                }
+                t->flen[BOUNCE__TF_PENDING] = 0;
+                return 1;
+            }
             if (!(r = bounce__stream_record(s)))
                 return -1;
             r->source = BOUNCE_SOURCE_POSTFIX;

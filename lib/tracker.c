@@ -216,12 +216,90 @@ void bounce__tracker_clear(bounce__tracker *t, bounce_stream_t *s)
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r)
 {
     static const int map[BOUNCE__TF_COUNT] = {BOUNCE_FIELD_SENDER, BOUNCE_FIELD_MESSAGE_ID, -1,
-                                              -1};
+                                              -1, -1};
     if (bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, m->id, m->idlen) < 0)
         return -1;
     for (int i = 0; i < BOUNCE__TF_COUNT; i++)
         if (map[i] >= 0 && (m->flags & (0x100u << i)) &&
             bounce__record_set(r, map[i], m->f[i], m->flen[i]) < 0)
             return -1;
+    return 0;
+}
+
+/* pending list: entries [u16 rn][rcpt][u16 dn][diag], in f[BOUNCE__TF_PENDING] / flen */
+static size_t get16(const char *p)
+{
+    return (size_t)(unsigned char)p[0] | ((size_t)(unsigned char)p[1] << 8);
+}
+
+static void put16(char *p, size_t v)
+{
+    p[0] = (char)(v & 255);
+    p[1] = (char)(v >> 8);
+}
+
+int bounce__tmsg_pending_next(const bounce__tmsg *m, size_t *pos, const char **rcpt, size_t *rn,
+                              const char **diag, size_t *dn)
+{
+    const char *b = m->f[BOUNCE__TF_PENDING];
+    size_t len = b ? m->flen[BOUNCE__TF_PENDING] : 0, i = *pos;
+    if (i + 2 > len)
+        return 0;
+    *rn = get16(b + i);
+    *rcpt = b + i + 2;
+    i += 2 + *rn;
+    *dn = get16(b + i);
+    *diag = b + i + 2;
+    *pos = i + 2 + *dn;
+    return 1;
+}
+
+void bounce__tmsg_pending_drop(bounce__tmsg *m, const char *rcpt, size_t rn)
+{
+    size_t pos = 0, at;
+    const char *r, *d;
+    size_t l, dl;
+    if (!m->f[BOUNCE__TF_PENDING])
+        return;
+    for (at = 0; bounce__tmsg_pending_next(m, &pos, &r, &l, &d, &dl); at = pos) {
+        if (l == rn && memcmp(r, rcpt, rn) == 0) {
+            char *b = m->f[BOUNCE__TF_PENDING];
+            memmove(b + at, b + pos, m->flen[BOUNCE__TF_PENDING] - pos);
+            m->flen[BOUNCE__TF_PENDING] -= (uint32_t)(pos - at);
+            return;
+        }
+    }
+}
+
+int bounce__tmsg_pending_put(bounce__tmsg *m, const char *rcpt, size_t rn, const char *diag,
+                             size_t dn)
+{
+    if (rn > 998)
+        rn = 998;
+    if (dn > 1024)
+        dn = 1024;
+    if (!(m->flags & (0x100u << BOUNCE__TF_PENDING)))
+        m->flen[BOUNCE__TF_PENDING] = 0;
+    bounce__tmsg_pending_drop(m, rcpt, rn);
+    size_t len = m->flen[BOUNCE__TF_PENDING], need = len + 4 + rn + dn;
+    if (need > BOUNCE__PENDING_MAX)
+        return 0; /* not remembered: bounded per message */
+    if (m->fcap[BOUNCE__TF_PENDING] < need) {
+        uint32_t cap = m->fcap[BOUNCE__TF_PENDING] ? m->fcap[BOUNCE__TF_PENDING] : 64;
+        while (cap < need)
+            cap *= 2;
+        char *p = bounce__realloc(m->f[BOUNCE__TF_PENDING], cap);
+        if (!p)
+            return -1;
+        m->f[BOUNCE__TF_PENDING] = p;
+        m->fcap[BOUNCE__TF_PENDING] = cap;
+    }
+    char *b = m->f[BOUNCE__TF_PENDING] + len;
+    put16(b, rn);
+    memcpy(b + 2, rcpt, rn);
+    put16(b + 2 + rn, dn);
+    memcpy(b + 4 + rn, diag, dn);
+    m->flen[BOUNCE__TF_PENDING] = (uint32_t)need;
+    m->flags |= 0x100u << BOUNCE__TF_PENDING;
     return 0;
 }

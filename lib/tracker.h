@@ -42,6 +42,7 @@ enum {
     BOUNCE__TF_MSGID,
     BOUNCE__TF_CLIENT,
     BOUNCE__TF_PARENT,  /* queue/message id of the message this one is a notification for */
+    BOUNCE__TF_PENDING, /* deferred recipients with their last diagnostic (packed) */
     BOUNCE__TF_COUNT
 };
 
@@ -90,6 +91,18 @@ void bounce__tmsg_reset(bounce__tmsg *m) BOUNCE__HIDDEN;
 int bounce__tmsg_set(bounce__tmsg *m, int field, const char *v, size_t len) BOUNCE__HIDDEN;
 /* Drop every entry (end of input). */
 void bounce__tracker_clear(bounce__tracker *t, bounce_stream_t *s) BOUNCE__HIDDEN;
+
+/* Recipients whose last attempt was deferred, each with that attempt's diagnostic, so a
+ * later "expired" can name them. At most BOUNCE__PENDING_MAX bytes per message (further
+ * recipients are not remembered). put replaces an entry of the same recipient; drop
+ * removes it. -1 on out of memory. */
+#define BOUNCE__PENDING_MAX 4096
+int bounce__tmsg_pending_put(bounce__tmsg *m, const char *rcpt, size_t rn, const char *diag,
+                             size_t dn) BOUNCE__HIDDEN;
+void bounce__tmsg_pending_drop(bounce__tmsg *m, const char *rcpt, size_t rn) BOUNCE__HIDDEN;
+/* Iterate: *pos starts at 0; returns 1 and the next entry, 0 at the end. */
+int bounce__tmsg_pending_next(const bounce__tmsg *m, size_t *pos, const char **rcpt, size_t *rn,
+                              const char **diag, size_t *dn) BOUNCE__HIDDEN;
 
 /* Copy the joined fields of m (sender, message id, queue id) into the record. -1 nomem. */
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r) BOUNCE__HIDDEN;

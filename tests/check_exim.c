@@ -282,6 +282,30 @@ START_TEST(test_eviction_and_garbage)
 }
 END_TEST
 
+static const char frozen_log[] =
+    "2026-11-25 16:05:53 1xWFVJ-00005i-0C <= sender@bounce.test U=root P=local S=1096 id=m@bounce.test\n"
+    "2026-11-25 16:05:53 1xWFVJ-00005i-0C == sam@loop.test R=dnslookup defer (-1): lowest numbered MX record points to local host\n"
+    "2026-11-25 16:05:53 1xWFVJ-00005i-0C Frozen\n"
+    "2026-11-25 16:06:01 1xWFVJ-00005i-0C cancelled by timeout_frozen_after\n"
+    "2026-11-25 16:06:01 1xWFVJ-00005i-0C Completed\n";
+
+/* a frozen message names its deferred recipients; timeout_frozen_after expires them */
+START_TEST(test_frozen_then_expired)
+{
+    struct logrun lr;
+    run_buf(frozen_log, sizeof frozen_log - 1, 0, 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 3);
+    ck_assert_str_eq(fs(&lr, 1, "status"), "frozen");
+    ck_assert_str_eq(fs(&lr, 1, "recipient"), "sam@loop.test");
+    ck_assert_str_eq(fs(&lr, 2, "status"), "expired");
+    ck_assert_str_eq(fs(&lr, 2, "recipient"), "sam@loop.test");
+    ck_assert_str_eq(fs(&lr, 2, "sender"), "sender@bounce.test");
+    ck_assert_str_eq(fs(&lr, 2, "diagnostic"), "lowest numbered MX record points to local host");
+    ck_assert_str_eq(fs(&lr, 2, "severity"), "permanent");
+    logrun_free(&lr);
+}
+END_TEST
+
 Suite *bounce_test_exim_suite(void)
 {
     Suite *s = suite_create("exim");
@@ -290,6 +314,7 @@ Suite *bounce_test_exim_suite(void)
     tcase_add_test(tc, test_exim_497_ids_and_zone);
     tcase_add_loop_test(tc, test_chunking, 0, 2);
     tcase_add_test(tc, test_via_syslog);
+    tcase_add_test(tc, test_frozen_then_expired);
     tcase_add_test(tc, test_eviction_and_garbage);
     suite_add_tcase(s, tc);
     return s;

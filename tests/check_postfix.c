@@ -371,6 +371,38 @@ START_TEST(test_garbage_nul_utf8_long_line)
 }
 END_TEST
 
+static const char expire_log[] =
+    "Nov 25 10:00:00 h postfix/qmgr[3]: CCCCC22222: from=<s@example.org>, size=1, nrcpt=3 (queue active)\n"
+    "Nov 25 10:00:01 h postfix/smtp[4]: CCCCC22222: to=<a@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.1]:25: Connection timed out)\n"
+    "Nov 25 10:00:01 h postfix/smtp[4]: CCCCC22222: to=<b@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=4.2.0, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.2.0 Greylisted (in reply to RCPT TO command))\n"
+    "Nov 25 10:00:01 h postfix/smtp[4]: CCCCC22222: to=<c@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.1]:25: Connection timed out)\n"
+    "Nov 25 11:00:01 h postfix/smtp[4]: CCCCC22222: to=<c@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+    "Nov 25 11:00:02 h postfix/smtp[4]: CCCCC22222: to=<b@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=4.2.0, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.2.0 Still greylisted (in reply to RCPT TO command))\n"
+    "Nov 30 10:00:00 h postfix/qmgr[3]: CCCCC22222: from=<s@example.org>, status=expired, returned to sender\n"
+    "Nov 30 10:00:00 h postfix/qmgr[3]: CCCCC22222: removed\n";
+
+/* status=expired names every recipient still deferred, with its last diagnostic */
+START_TEST(test_expired_recipients)
+{
+    struct logrun lr;
+    run_buf(expire_log, sizeof expire_log - 1, 0, 0, &lr);
+    ck_assert_uint_eq(json_array_size(lr.recs), 7);
+    ck_assert_int_eq(fi(&lr, 3, "reply_code"), 250);
+    ck_assert_str_eq(fs(&lr, 5, "status"), "expired");
+    ck_assert_str_eq(fs(&lr, 5, "recipient"), "a@example.net");
+    ck_assert_str_eq(fs(&lr, 5, "sender"), "s@example.org");
+    ck_assert_str_eq(fs(&lr, 5, "diagnostic"),
+                     "connect to mx.example.net[192.0.2.1]:25: Connection timed out");
+    ck_assert_str_eq(fs(&lr, 6, "status"), "expired");
+    ck_assert_str_eq(fs(&lr, 6, "recipient"), "b@example.net");
+    ck_assert_str_eq(fs(&lr, 6, "diagnostic"),
+                     "host mx.example.net[192.0.2.1] said: 450 4.2.0 Still greylisted (in reply to RCPT TO command)");
+    ck_assert_int_eq(fi(&lr, 6, "line"), 7);
+    ck_assert_str_eq(fs(&lr, 6, "severity"), "permanent");
+    logrun_free(&lr);
+}
+END_TEST
+
 Suite *bounce_test_postfix_suite(void)
 {
     Suite *s = suite_create("postfix");
@@ -382,6 +414,7 @@ Suite *bounce_test_postfix_suite(void)
     tcase_add_test(tc, test_rfc5424_and_journal);
     tcase_add_test(tc, test_queue_id_reuse);
     tcase_add_test(tc, test_eviction);
+    tcase_add_test(tc, test_expired_recipients);
     tcase_add_test(tc, test_garbage_nul_utf8_long_line);
     suite_add_tcase(s, tc);
     return s;
