@@ -231,7 +231,8 @@ END_TEST
 
 START_TEST(test_chunking)
 {
-    static const char *const files[] = {"log/exim-basic.log", "log/exim-497.log"};
+    static const char *const files[] = {"log/exim-basic.log", "log/exim-497.log",
+                                        "log/real-exim-scenarios.log"};
     check_chunking(files[_i]);
 }
 END_TEST
@@ -312,7 +313,7 @@ Suite *bounce_test_exim_suite(void)
     TCase *tc = tcase_create("exim");
     tcase_add_test(tc, test_basic_records);
     tcase_add_test(tc, test_exim_497_ids_and_zone);
-    tcase_add_loop_test(tc, test_chunking, 0, 2);
+    tcase_add_loop_test(tc, test_chunking, 0, 3);
     tcase_add_test(tc, test_via_syslog);
     tcase_add_test(tc, test_frozen_then_expired);
     tcase_add_test(tc, test_eviction_and_garbage);

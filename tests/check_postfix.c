@@ -228,7 +228,8 @@ START_TEST(test_chunking)
 {
     static const char *const files[] = {"log/postfix-basic.log", "log/postfix-multi.log",
                                         "log/postfix-rfc5424.log", "log/postfix-journal.log",
-                                        "log/postfix-journal.json"};
+                                        "log/postfix-journal.json",
+                                        "log/real-postfix-scenarios.log"};
     check_chunking(files[_i]);
 }
 END_TEST
@@ -409,7 +410,7 @@ Suite *bounce_test_postfix_suite(void)
     TCase *tc = tcase_create("postfix");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_basic_records);
-    tcase_add_loop_test(tc, test_chunking, 0, 5);
+    tcase_add_loop_test(tc, test_chunking, 0, 6);
     tcase_add_test(tc, test_multi_instance_long_ids);
     tcase_add_test(tc, test_rfc5424_and_journal);
     tcase_add_test(tc, test_queue_id_reuse);
