@@ -632,7 +632,9 @@ typedef enum bounce_field {
     BOUNCE_FIELD_ENHANCED,
     BOUNCE_FIELD_SUBJECT,
     BOUNCE_FIELD_REPORTING_MTA,
-    BOUNCE_FIELD_COUNT_ /**< number of fields; not a field */
+    BOUNCE_FIELD_NOTIFICATION_FOR, /**< queue id of the message this bounce notification reports on (logs) */
+    BOUNCE_FIELD_HELO,             /**< HELO/EHLO name of the client (SMTP-time rejects) */
+    BOUNCE_FIELD_COUNT_ /**< number of fields; not a field (grows when fields are added) */
 } bounce_field_t;
 
 /**

@@ -386,6 +386,10 @@ int bounce__record_json(const bounce_record_t *r, uint32_t flags, bounce__buf *o
         bounce__jobj_str(&j, "subject", s, len);
     if ((s = bounce__record_field(r, BOUNCE_FIELD_REPORTING_MTA, &len)))
         bounce__jobj_str(&j, "reporting_mta", s, len);
+    if ((s = bounce__record_field(r, BOUNCE_FIELD_NOTIFICATION_FOR, &len)))
+        bounce__jobj_str(&j, "notification_for", s, len);
+    if ((s = bounce__record_field(r, BOUNCE_FIELD_HELO, &len)))
+        bounce__jobj_str(&j, "helo", s, len);
     if (j.lossy)
         bounce__jobj_bool(&j, "lossy", 1);
     return bounce__jobj_finish(&j, out);

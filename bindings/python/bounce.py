@@ -119,7 +119,7 @@ JSON_CANONICAL, JSON_PRETTY, JSON_NO_REMEDIATION = 1, 2, 4
 STREAM_LOG, STREAM_QUEUE = 1, 2
 FIELDS = ["file", "queue_id", "message_id", "sender", "recipient", "original_recipient",
           "diagnostic", "remote_mta", "relay", "smtp_command", "enhanced_status", "subject",
-          "reporting_mta"]
+          "reporting_mta", "notification_for", "helo"]
 
 
 def load_library(path=None):
