@@ -16,8 +16,9 @@
 #define STACK_MULTI 1024
 #define MAX_SCAN ((size_t)1 << 31) /* bytes of text the matcher reads */
 #define WEAK_PRIORITY 30
-#define SPLIT_MIN 32 /* shorter texts are walked as one stream */
-#define EVBUF 128    /* buffered events of the second stream */
+#define SPLIT_MIN 32   /* shorter texts are walked as one stream */
+#define SPLIT4_MIN 128 /* texts from this length on are walked as four streams */
+#define EVBUF 64       /* buffered events per stream */
 
 typedef struct ev {
     uint32_t state, pos, i;
@@ -153,57 +154,85 @@ static void on_output(mstate *ms, uint32_t state, uint32_t pos, uint32_t i)
         }                                                                                    \
     } while (0)
 
-/* The DFA walk is bound by the latency of one table lookup per byte. A longer text is cut
- * in two halves walked together (two independent chains of lookups). The second stream
- * starts at the middle from the root; its events are buffered. The first stream then goes
- * on past the middle until its state is no deeper than the characters read since the
- * middle: from there on both streams are in the same state (the longest suffix that is a
- * trie node lies inside the second half), so the second stream's later events are exact
- * and are replayed in text order. If the buffer overflows, the first stream goes on alone. */
+/* The DFA walk is bound by the latency of one table lookup per byte, so a longer text is
+ * cut into K = 2 or 4 segments walked together (K independent chains of lookups). Stream k
+ * starts at its segment from the root; its events are buffered. Then, segment by segment,
+ * the exact state coming from the left goes on into the segment until it is no deeper than
+ * the characters read since the segment start: from there on it equals stream k's state
+ * (the longest suffix that is a trie node lies inside the segment), so stream k's later
+ * events are exact and are replayed in text order, and its end state is the exact state.
+ * If a segment's buffer overflowed, the exact state walks that whole segment itself. */
+#define BUF(k, st_, pos_, idx_)                                                              \
+    do {                                                                                     \
+        if (nev[k] < EVBUF) {                                                                \
+            evb[k][nev[k]].state = st_;                                                      \
+            evb[k][nev[k]].pos = pos_;                                                       \
+            evb[k][nev[k]].i = idx_;                                                         \
+            nev[k]++;                                                                        \
+        } else {                                                                             \
+            over[k] = 1;                                                                     \
+        }                                                                                    \
+    } while (0)
+
+#define ISSP(idx) (cls[(unsigned char)text[idx]] == sp)
+
 #define RUN_DFA(DELTA)                                                                       \
     do {                                                                                     \
-        uint32_t s1 = DELTA[sp], p1 = 1, i, start = 0, mid = n / 2;                          \
-        int ps1 = 1;                                                                         \
-        if (n >= SPLIT_MIN) {                                                                \
-            uint32_t s2 = 0, p2 = 0, nev = 0, p1mid, k_;                                     \
-            int ps2 = cls[(unsigned char)text[mid - 1]] == sp, over = 0;                     \
-            for (i = 0; i < mid; i++) {                                                      \
-                STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                      \
-                STEP(DELTA, s2, p2, ps2, mid + i, if (nev < EVBUF) {                         \
-                    evb[nev].state = s2;                                                     \
-                    evb[nev].pos = p2;                                                       \
-                    evb[nev].i = mid + i;                                                    \
-                    nev++;                                                                   \
-                } else {                                                                     \
-                    over = 1;                                                                \
-                });                                                                          \
+        uint32_t s0 = DELTA[sp], p0 = 1, i, start = 0;                                       \
+        uint32_t K = n >= SPLIT4_MIN ? 4 : n >= SPLIT_MIN ? 2 : 1;                           \
+        int ps0 = 1;                                                                         \
+        if (K > 1) {                                                                         \
+            uint32_t seg = n / K, fs[4], fp[4], nev[4] = {0, 0, 0, 0}, k, e;                 \
+            int fps[4], over[4] = {0, 0, 0, 0};                                              \
+            if (K == 4) {                                                                    \
+                uint32_t s1 = 0, s2 = 0, s3 = 0, p1 = 0, p2 = 0, p3 = 0;                     \
+                uint32_t b1 = seg, b2 = 2 * seg, b3 = 3 * seg;                               \
+                int ps1 = ISSP(b1 - 1), ps2 = ISSP(b2 - 1), ps3 = ISSP(b3 - 1);              \
+                for (i = 0; i < seg; i++) {                                                  \
+                    STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                  \
+                    STEP(DELTA, s1, p1, ps1, b1 + i, BUF(1, s1, p1, b1 + i));                \
+                    STEP(DELTA, s2, p2, ps2, b2 + i, BUF(2, s2, p2, b2 + i));                \
+                    STEP(DELTA, s3, p3, ps3, b3 + i, BUF(3, s3, p3, b3 + i));                \
+                }                                                                            \
+                fs[1] = s1, fp[1] = p1, fps[1] = ps1;                                        \
+                fs[2] = s2, fp[2] = p2, fps[2] = ps2;                                        \
+                fs[3] = s3, fp[3] = p3, fps[3] = ps3;                                        \
+            } else {                                                                         \
+                uint32_t s1 = 0, p1 = 0, b1 = seg;                                           \
+                int ps1 = ISSP(b1 - 1);                                                      \
+                for (i = 0; i < seg; i++) {                                                  \
+                    STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                  \
+                    STEP(DELTA, s1, p1, ps1, b1 + i, BUF(1, s1, p1, b1 + i));                \
+                }                                                                            \
+                fs[1] = s1, fp[1] = p1, fps[1] = ps1;                                        \
             }                                                                                \
-            start = mid;                                                                     \
-            if (!over) {                                                                     \
-                /* catch up until the first stream's state is inside the second half */      \
-                p1mid = p1;                                                                  \
-                for (i = mid; i < 2 * mid && kb->depth[s1] > p1 - p1mid; i++)                \
-                    STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                  \
-                if (kb->depth[s1] <= p1 - p1mid) {                                           \
-                    for (k_ = 0; k_ < nev; k_++)                                             \
-                        if (evb[k_].i >= i)                                                  \
-                            on_output(&ms, evb[k_].state, p1mid + evb[k_].pos, evb[k_].i);   \
-                    s1 = s2;                                                                 \
-                    p1 = p1mid + p2;                                                         \
-                    ps1 = ps2;                                                               \
-                    start = 2 * mid;                                                         \
+            for (k = 1; k < K; k++) {                                                        \
+                uint32_t end = (k + 1) * seg, pm = p0;                                       \
+                i = k * seg;                                                                 \
+                if (!over[k])                                                                \
+                    for (; i < end && kb->depth[s0] > p0 - pm; i++)                          \
+                        STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));              \
+                if (!over[k] && kb->depth[s0] <= p0 - pm) {                                  \
+                    for (e = 0; e < nev[k]; e++)                                             \
+                        if (evb[k][e].i >= i)                                                \
+                            on_output(&ms, evb[k][e].state, pm + evb[k][e].pos, evb[k][e].i); \
+                    s0 = fs[k];                                                              \
+                    p0 = pm + fp[k];                                                         \
+                    ps0 = fps[k];                                                            \
                 } else {                                                                     \
-                    start = i; /* never synchronised: the first stream did it all */         \
+                    for (; i < end; i++)                                                     \
+                        STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));              \
                 }                                                                            \
             }                                                                                \
+            start = K * seg;                                                                 \
         }                                                                                    \
         for (i = start; i < n; i++)                                                          \
-            STEP(DELTA, s1, p1, ps1, i, on_output(&ms, s1, p1, i));                          \
-        if (!ps1) {                                                                          \
-            p1++;                                                                            \
-            s1 = DELTA[(size_t)s1 * ncls + sp];                                              \
-            if (s1 >= first_out)                                                             \
-                on_output(&ms, s1, p1, n);                                                   \
+            STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                          \
+        if (!ps0) {                                                                          \
+            p0++;                                                                            \
+            s0 = DELTA[(size_t)s0 * ncls + sp];                                              \
+            if (s0 >= first_out)                                                             \
+                on_output(&ms, s0, p0, n);                                                   \
         }                                                                                    \
     } while (0)
 
@@ -233,7 +262,7 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
 {
     prog stack_pg[STACK_MULTI];
     uint64_t stack_touched[STACK_MULTI / 64];
-    ev evb[EVBUF];
+    ev evb[4][EVBUF];
     mstate ms;
     void *heap = NULL;
     const uint8_t *cls = kb->byte_class;
