@@ -120,6 +120,45 @@ START_TEST(test_builtin_examples)
 }
 END_TEST
 
+/* The same examples inside whitespace (read like the virtual spaces around a text), at
+ * offsets and lengths that put them across the segments of the 2- and 4-stream walks:
+ * the same signature must decide, with the span moved by the offset. */
+START_TEST(test_builtin_examples_embedded)
+{
+    const bounce_kb_t *kb = bounce_kb_builtin();
+    static const size_t lens[] = {40, 100, 130, 300, 1000};
+    static const size_t offs[] = {0, 1, 17, 31, 63, 64, 127, 130, 200, 255, 500};
+    size_t i, a, b, n = bounce_kb_signature_count(kb), bad = 0;
+    char buf[1000];
+    for (i = 0; i < n; i++) {
+        const char *ex = bounce_kb_signature_field(kb, i, "example");
+        const char *cons = bounce_kb_signature_field(kb, i, "constraints");
+        size_t el = strlen(ex);
+        struct bounce_result r0, r;
+        bounce__classify(kb, ex, el, 0, NULL, stage_of(cons), &r0);
+        for (a = 0; a < BOUNCE__ARRAY_LEN(lens); a++) {
+            for (b = 0; b < BOUNCE__ARRAY_LEN(offs); b++) {
+                size_t len = lens[a], off = offs[b], k;
+                if (off + el > len)
+                    continue;
+                for (k = 0; k < len; k++)
+                    buf[k] = " \t\n \r"[k % 5];
+                memcpy(buf + off, ex, el);
+                bounce__classify(kb, buf, len, 0, NULL, stage_of(cons), &r);
+                if (r.sig != r0.sig || r.cause != r0.cause || r.has_span != r0.has_span ||
+                    (r.has_span && (r.span_off != r0.span_off + off || r.span_len != r0.span_len))) {
+                    if (bad++ < 10)
+                        fprintf(stderr, "%s at %zu in %zu bytes: %s, alone %s\n",
+                                bounce_kb_signature_field(kb, i, "id"), off, len,
+                                bounce_result_evidence(&r), bounce_result_evidence(&r0));
+                }
+            }
+        }
+    }
+    ck_assert_msg(bad == 0, "%zu embedded examples classify differently", bad);
+}
+END_TEST
+
 START_TEST(test_builtin_causes)
 {
     const bounce_kb_t *kb = bounce_kb_builtin();
@@ -637,6 +676,7 @@ Suite *bounce_test_kb_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_builtin_meta);
     tcase_add_test(tc, test_builtin_examples);
+    tcase_add_test(tc, test_builtin_examples_embedded);
     tcase_add_test(tc, test_builtin_causes);
     tcase_add_test(tc, test_builtin_iana);
     suite_add_tcase(s, tc);
