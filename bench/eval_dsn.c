@@ -237,33 +237,59 @@ static double cpu_sec(void)
 
 #define NREASON 34
 
-/* Labels where libbounce disagrees on purpose (reported, not counted as a fix to make). */
+/* Labels where libbounce disagrees on purpose: a file, or a class of misses (expected
+ * reason, reason given, and optionally the cause). Misses are counted per entry and
+ * printed, so a reader sees how much of the gap is a difference of convention. */
 static const struct {
-    const char *file;
+    const char *file, *want, *got, *cause;
     const char *why;
 } debatable[] = {
-    {"maildir/not/rb-issue-368-bug.eml",
+    {"rb-issue-368-bug.eml", NULL, NULL, NULL,
      "a real bounce notification from postmaster (\"Your message was rejected ... reject "
-     "reason: Mailbox full / target mail address: ...\"); the corpus files it under not/. "
-     "libbounce reports its one recipient as mailboxfull on purpose."},
-    {"(convention) want filtered, got userunknown",
-     "Sisimai calls a 'user unknown' reply given after DATA 'filtered'; libbounce keeps "
-     "userunknown when the text says the user does not exist (the stage is in smtp_command)."},
-    {"(convention) want expired, got networkerror",
-     "for a bounce sent after the queue lifetime, libbounce keeps the cause the text proves "
-     "(connection timed out, refused) and sets status expired; Sisimai reports only 'expired'."},
+     "reason: Mailbox full / target mail address: ...\"), filed under not/ by the corpus: it "
+     "names one recipient and a reason, so libbounce reports it (mailboxfull) on purpose."},
+    {NULL, "filtered", "userunknown", NULL,
+     "a 'user unknown' reply whose SMTP stage the bounce does not give and whose status is "
+     "not X.1.1: Sisimai guesses filtered, libbounce keeps userunknown (the text says the "
+     "user does not exist; filtered needs a stage after RCPT)."},
+    {NULL, "networkerror", "hostunknown", "recipient.domain_not_found",
+     "the recipient domain answered NXDOMAIN: it does not exist (hostunknown), even when the "
+     "reporting MTA retried before giving up."},
+    {NULL, "networkerror", "notaccept", "policy.not_accepted",
+     "the recipient domain has no MX and no address record: it cannot receive mail "
+     "(notaccept, as the corpus itself labels 'No MX found' and qmail's 'couldn't find a "
+     "mail exchanger')."},
+    {NULL, "securityerror", "norelaying", "relay.denied_no_auth",
+     "'turn on SMTP authentication ... not permitted to relay': a relay refusal because the "
+     "client did not authenticate (norelaying)."},
+    {NULL, "blocked", "requireptr", "dns.missing_ptr",
+     "'missing reverse DNS' for the sending IP: requireptr, whatever the stage."},
+    {NULL, "suspend", "userunknown", "recipient.unknown_user",
+     "'5.2.1 ... User unknown': the text says the user does not exist; 5.2.1 alone would "
+     "say disabled."},
+    {NULL, "norelaying", "rejected", "sender.rejected",
+     "Amazon SES 'Email address is not verified': the sender identity is refused (rejected)."},
+    {NULL, "expired", "undefined", NULL,
+     "a delay warning ('will be retried') without any reason: not expired yet."},
 };
 
-/* The rules the lead plans for lib/classify.c, simulated on a record's result:
- * (1) userunknown given at DATA / end of data is Sisimai's filtered;
- * (2) a record whose status is expired gets reason expired. */
+/* The rules the lead plans for lib/classify.c, simulated on a record's result, in the form
+ * this evaluation supports:
+ * (1) userunknown given at DATA / end of data is Sisimai's filtered, unless the enhanced
+ *     code is X.1.1 (Sendmail's pipelined ">>> DATA / <<< 550 5.1.1" is a RCPT reply);
+ * (2) an expired record gets reason expired when its cause is only "it timed out"
+ *     (network.connection_timeout) or queue.expired; a root cause the text proves
+ *     (mailbox full, null MX, NXDOMAIN, no PTR, blocked) keeps its reason. */
 static int planned_reason(const bounce_record_t *r, int reason)
 {
     const char *cmd = bounce_record_get(r, BOUNCE_FIELD_SMTP_COMMAND);
     const char *e = bounce_result_enhanced(bounce_record_result(r));
     const char *cause = bounce_result_cause(bounce_record_result(r));
+    /* EVAL_PLANNED=0: the rules as first stated (every expired record, every DATA-stage
+     * userunknown); 1 (default): as proposed to the lead (see the comment above);
+     * 2: also Sisimai's guess of filtered for a stage-less userunknown without X.1.1 */
     const char *mode = getenv("EVAL_PLANNED");
-    int m = mode ? atoi(mode) : 0;
+    int m = mode ? atoi(mode) : 1;
     if (bounce_record_status(r) == BOUNCE_EVENT_EXPIRED) {
         if (m == 0)
             return BOUNCE_REASON_EXPIRED;
@@ -281,14 +307,25 @@ static int planned_reason(const bounce_record_t *r, int reason)
     return reason;
 }
 
-static const char *debatable_note(const char *path, int index)
+/* The entry of debatable[] a miss falls in, or -1. */
+static int debatable_index(const char *path, const char *want, const char *got, const char *cause)
 {
     size_t i;
-    (void)index;
-    for (i = 0; i < sizeof(debatable) / sizeof(debatable[0]); i++)
-        if (!strcmp(debatable[i].file, path))
-            return debatable[i].why;
-    return NULL;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (i = 0; i < sizeof(debatable) / sizeof(debatable[0]); i++) {
+        if (debatable[i].file) {
+            if (!strcmp(debatable[i].file, base))
+                return (int)i;
+            continue;
+        }
+        if (strcmp(debatable[i].want, want) || strcmp(debatable[i].got, got))
+            continue;
+        if (debatable[i].cause && (!cause || strcmp(debatable[i].cause, cause)))
+            continue;
+        return (int)i;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -305,6 +342,7 @@ int main(int argc, char **argv)
     size_t esc_pseudo = 0, parse_failed = 0, not_found = 0, not_msgs = 0, twins = 0, twins_same = 0, nbsd = 0;
     static size_t confusion[NREASON][NREASON];
     static size_t per_reason_n[NREASON], per_reason_ok[NREASON];
+    size_t deb_n[sizeof(debatable) / sizeof(debatable[0])] = {0}, deb_total = 0;
 
     for (i = 1; i < (size_t)argc; i++) {
         if (!strcmp(argv[i], "-v"))
@@ -369,8 +407,14 @@ int main(int argc, char **argv)
         if (is_not) {
             not_msgs++;
             not_found += nrec;
-            if (nrec && verbose)
-                printf("NOT-BOUNCE %s: %zu recipient(s) found\n", m->path, nrec);
+            if (nrec) {
+                int k = debatable_index(m->path, "", "", NULL);
+                if (k >= 0)
+                    deb_n[k] += nrec;
+                if (verbose)
+                    printf("NOT-BOUNCE %s: %zu recipient(s) found%s\n", m->path, nrec,
+                           k >= 0 ? " [documented disagreement]" : "");
+            }
             for (q = 0; q < nd; q++)
                 bounce_dsn_free(dd[q]);
             continue;
@@ -407,16 +451,21 @@ int main(int argc, char **argv)
                 if (reason >= 0 && reason < NREASON)
                     confusion[want][reason]++;
             }
-            if (reason == want && verbose < 2) {
+            if (reason == want) {
                 reason_ok++;
                 if (want >= 0)
                     per_reason_ok[want]++;
-            } else if (verbose) {
-                if (reason == want) {
-                    reason_ok++;
-                    if (want >= 0)
-                        per_reason_ok[want]++;
+            }
+            if (reason != want) {
+                int k = debatable_index(m->path, l->reason,
+                                        bounce_enum_name(BOUNCE_ENUM_REASON, reason),
+                                        bounce_result_cause(res));
+                if (k >= 0) {
+                    deb_n[k]++;
+                    deb_total++;
                 }
+            }
+            if (verbose && (reason != want || verbose > 1)) {
                 const char *dg = bounce_record_get(r, BOUNCE_FIELD_DIAGNOSTIC);
                 const char *cmd = bounce_record_get(r, BOUNCE_FIELD_SMTP_COMMAND);
                 const char *en = bounce_record_get(r, BOUNCE_FIELD_ENHANCED);
@@ -427,7 +476,12 @@ int main(int argc, char **argv)
                        bounce_result_evidence(res),
                        bounce_enum_name(BOUNCE_ENUM_EVENT, bounce_record_status(r)),
                        cmd ? cmd : "-", en ? en : "-", bounce_record_reply_code(r),
-                       debatable_note(m->path, l->index) ? " [documented disagreement]" : "",
+                       reason != want &&
+                               debatable_index(m->path, l->reason,
+                                               bounce_enum_name(BOUNCE_ENUM_REASON, reason),
+                                               bounce_result_cause(res)) >= 0
+                           ? " [documented disagreement]"
+                           : "",
                        dg ? dg : "-");
             }
             if (l->status[0] && strlen(l->status) >= 7 && l->status[4] == '9') {
@@ -498,8 +552,8 @@ int main(int argc, char **argv)
     printf("reason accuracy:          %zu/%zu (%.2f%%)%s\n", reason_ok, reason_n,
            reason_n ? 100.0 * (double)reason_ok / (double)reason_n : 0.0,
            use_planned ? " (planned classify rules simulated)" : "");
-    printf("  with planned rules:     %zu/%zu (%.2f%%) (userunknown at DATA -> filtered; "
-           "expired record -> expired)\n",
+    printf("  with planned rules:     %zu/%zu (%.2f%%) (userunknown at DATA without X.1.1 -> "
+           "filtered; expired record timed out -> expired; EVAL_PLANNED=0|1|2)\n",
            planned_ok, reason_n, reason_n ? 100.0 * (double)planned_ok / (double)reason_n : 0.0);
     printf("enhanced-status accuracy: %zu/%zu (%.2f%%) (%zu labels with Sisimai's pseudo "
            "codes X.0.9xx not compared)\n",
@@ -523,9 +577,18 @@ int main(int argc, char **argv)
         printf("\n");
     }
 
-    printf("\nlabels libbounce disagrees with on purpose:\n");
-    for (i = 0; i < sizeof(debatable) / sizeof(debatable[0]); i++)
-        printf("  %s: %s\n", debatable[i].file, debatable[i].why);
+    printf("\nlabels libbounce disagrees with on purpose (%zu of the reason misses; reason "
+           "accuracy if they are granted: %.2f%%):\n",
+           deb_total, reason_n ? 100.0 * (double)(reason_ok + deb_total) / (double)reason_n : 0.0);
+    for (i = 0; i < sizeof(debatable) / sizeof(debatable[0]); i++) {
+        if (debatable[i].file)
+            printf("  [%zu] %s: %s\n", deb_n[i], debatable[i].file, debatable[i].why);
+        else
+            printf("  [%zu] want %s, got %s%s%s%s: %s\n", deb_n[i], debatable[i].want,
+                   debatable[i].got, debatable[i].cause ? " (" : "",
+                   debatable[i].cause ? debatable[i].cause : "", debatable[i].cause ? ")" : "",
+                   debatable[i].why);
+    }
 
     /* speed: parse + classify only, files in memory */
     {
