@@ -536,6 +536,54 @@ START_TEST(test_matching)
 }
 END_TEST
 
+/* A KB large enough for the uint32 automaton (> 65535 states) and for the heap scratch of
+ * ordered signatures (> 1024 of them). */
+START_TEST(test_big_kb)
+{
+    bounce__buf b = {0};
+    bounce_kb_t *kb = NULL;
+    bounce_diag_t *d = NULL;
+    uint32_t x = 777;
+    size_t i, k, nsig = 1300, bad = 0;
+    char (*frag)[2][48] = malloc(nsig * sizeof *frag);
+    ck_assert_ptr_nonnull(frag);
+    ck_assert_int_eq(bounce__buf_puts(&b, "cause\tbig.one\tblocked\tpermanent\tremote_admin\tnone\tx\n"), 0);
+    for (i = 0; i < nsig; i++) {
+        for (k = 0; k < 2; k++) {
+            size_t j;
+            for (j = 0; j < 47; j++) {
+                x = x * 1103515245u + 12345u;
+                frag[i][k][j] = (char)('a' + (x >> 16) % 26);
+            }
+            frag[i][k][47] = '\0';
+        }
+        ck_assert_int_eq(bounce__buf_printf(&b, "sig\tbig.%zu\tbig.one\t50\t-\t%s*%s\t%s and %s\t-\n", i,
+                                            frag[i][0], frag[i][1], frag[i][0], frag[i][1]), 0);
+    }
+    ck_assert_int_eq(bounce_kb_load_buffer(NULL, b.p, b.len, "big", &kb, &d), BOUNCE_OK);
+    ck_assert_uint_gt(kb->nstates, 65535);
+    ck_assert_ptr_nonnull(kb->delta32);
+    ck_assert_uint_gt(kb->nmulti, 1024);
+    for (i = 0; i < nsig; i++) {
+        const char *ex = bounce_kb_signature_field(kb, i, "example");
+        struct bounce_result r;
+        char want[32];
+        bounce__classify(kb, ex, strlen(ex), 0, NULL, 0, &r);
+        snprintf(want, sizeof want, "sig:big.%zu", i);
+        if (strcmp(bounce_result_evidence(&r), want) != 0)
+            bad++;
+        /* second fragment alone, or in the wrong order: no match */
+        bounce__classify(kb, frag[i][1], 47, 0, NULL, 0, &r);
+        if (r.sig >= 0)
+            bad++;
+    }
+    ck_assert_uint_eq(bad, 0);
+    bounce_kb_free(kb);
+    bounce__buf_free(&b);
+    free(frag);
+}
+END_TEST
+
 START_TEST(test_robustness)
 {
     const bounce_kb_t *kb = bounce_kb_builtin();
@@ -695,6 +743,7 @@ Suite *bounce_test_kb_suite(void)
     tcase_add_test(tc, test_precedence);
     tcase_add_test(tc, test_matching);
     tcase_add_test(tc, test_robustness);
+    tcase_add_test(tc, test_big_kb);
     tcase_add_test(tc, test_public_api);
     tcase_add_test(tc, test_record_classify);
     suite_add_tcase(s, tc);
