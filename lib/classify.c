@@ -507,6 +507,32 @@ static void force_cause(struct bounce_result *r, const bounce_kb_t *kb, const ch
     snprintf(r->evidence, sizeof r->evidence, "%s", evidence);
 }
 
+/* Context rules on top of the cause (documented in doc/kb-format.md, "Record context"):
+ * the cause stays the root cause, the reason says what happened to this delivery.
+ * 1. An unknown-user answer given at DATA or after the final dot (and not coded X.1.1)
+ *    means the receiver's filter refused the message: reason filtered.
+ * 2. A final failure whose cause is a connection timeout means the MTA retried until the
+ *    message expired: reason expired. */
+static int cause_is(const bounce_kb_t *kb, int32_t cause, const char *id)
+{
+    const char *c = cause >= 0 ? bounce__kb_cause_id(kb, cause) : NULL;
+    return c && strcmp(c, id) == 0;
+}
+
+static void refine_reason(const bounce_record_t *rec, const bounce_kb_t *kb)
+{
+    struct bounce_result *r = (struct bounce_result *)&rec->result;
+    const char *e = r->enhanced;
+
+    if (r->reason == BOUNCE_REASON_USERUNKNOWN &&
+        (rec->stage == BOUNCE_STAGE_DATA || rec->stage == BOUNCE_STAGE_EOD) &&
+        !(e[0] && e[1] == '.' && e[2] == '1' && e[3] == '.' && e[4] == '1' && e[5] == '\0'))
+        r->reason = BOUNCE_REASON_FILTERED;
+    if ((rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED) &&
+        cause_is(kb, r->cause, "network.connection_timeout"))
+        r->reason = BOUNCE_REASON_EXPIRED;
+}
+
 void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
 {
     size_t dlen = 0, elen = 0;
@@ -560,6 +586,7 @@ void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
     default:
         break;
     }
+    refine_reason(rec, kb);
     r->hard_bounce = r->severity == BOUNCE_SEVERITY_PERMANENT && r->action == BOUNCE_ACTION_SUPPRESS;
 }
 
