@@ -435,6 +435,17 @@ static int pq_reason_line(struct pq_state *st, const char *p, size_t len)
     return 1;
 }
 
+/* A delay reason starts with '(' after any indentation: real postqueue -p indents the
+ * parenthesised reason by an amount that depends on its length (none for long ones, up to
+ * about 20 columns for short ones), so it must not be mistaken for a recipient line. */
+static int pq_is_reason_start(const char *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && is_space((unsigned char)p[i]))
+        i++;
+    return i < len && p[i] == '(';
+}
+
 /* A recipient line: indented, one token. */
 static int pq_looks_like_recipient(const char *p, size_t len)
 {
@@ -497,7 +508,7 @@ static int pq_line(void *state, bounce_stream_t *s, const char *line, size_t len
         pq_end_message(st);
         return 1;
     }
-    if (line[0] == '(' && st->in_msg) {
+    if (st->in_msg && pq_is_reason_start(line, len)) {
         st->reason.len = 0;
         return pq_reason_line(st, line, len);
     }
