@@ -173,11 +173,18 @@ static size_t value_end(const char *p, size_t i, size_t n)
     return i;
 }
 
-/* H= value: "name (helo) [ip]:port", "(helo) [ip]", "[ip]"; returns the index after it */
-static size_t host_value(const char *p, size_t i, size_t n, span *host, span *ip)
+/* H= value: "name (helo) [ip]:port", "(helo) [ip]", "[ip]"; returns the index after it.
+ * helo (may be NULL) gets the parenthesised HELO name: Exim shows it only when it differs
+ * from the verified host name (or there is none), so it is absent otherwise. */
+static size_t host_value_helo(const char *p, size_t i, size_t n, span *host, span *ip,
+                              span *helo)
 {
     host->p = ip->p = NULL;
     host->n = ip->n = 0;
+    if (helo) {
+        helo->p = NULL;
+        helo->n = 0;
+    }
     for (int tok = 0; tok < 3 && i < n; tok++) {
         if (tok)
             i++; /* the space */
@@ -197,6 +204,10 @@ static size_t host_value(const char *p, size_t i, size_t n, span *host, span *ip
         }
         if (p[i] == '(') {
             const char *e = memchr(p + i, ')', n - i);
+            if (e && helo && !helo->p) {
+                helo->p = p + i + 1;
+                helo->n = (size_t)(e - p) - i - 1;
+            }
             i = e ? (size_t)(e - p) + 1 : n;
         } else if (tok == 0) {
             size_t e = i;
@@ -212,6 +223,11 @@ static size_t host_value(const char *p, size_t i, size_t n, span *host, span *ip
             return i;
     }
     return i;
+}
+
+static size_t host_value(const char *p, size_t i, size_t n, span *host, span *ip)
+{
+    return host_value_helo(p, i, n, host, ip, NULL);
 }
 
 /* "host[ip]" (or the one that is known) into buf */
@@ -553,6 +569,7 @@ static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, c
                   size_t n, const char *rej)
 {
     span host = {NULL, 0}, ip = {NULL, 0}, from = {NULL, 0}, rcpt = {NULL, 0}, diag = {NULL, 0};
+    span helo = {NULL, 0};
     int temp = 0;
     size_t hend = (size_t)(rej - p);
     if (hend >= 11 && memcmp(rej - 11, "temporarily", 11) == 0) {
@@ -570,7 +587,7 @@ static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, c
         span key = {p + ks, i - ks};
         i++;
         if (key.n == 1 && key.p[0] == 'H') {
-            i = host_value(p, i, hend, &host, &ip);
+            i = host_value_helo(p, i, hend, &host, &ip, &helo);
         } else {
             size_t ve = value_end(p, i, hend);
             if (key.n == 1 && key.p[0] == 'F') {
@@ -634,7 +651,8 @@ static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, c
         (from.p && set(r, BOUNCE_FIELD_SENDER, from) < 0) ||
         set(r, BOUNCE_FIELD_RECIPIENT, rcpt) < 0 || set(r, BOUNCE_FIELD_DIAGNOSTIC, diag) < 0 ||
         (client.n && set(r, BOUNCE_FIELD_REMOTE_MTA, client) < 0) ||
-        (verb.n && set(r, BOUNCE_FIELD_SMTP_COMMAND, verb) < 0))
+        (verb.n && set(r, BOUNCE_FIELD_SMTP_COMMAND, verb) < 0) ||
+        (helo.n && set(r, BOUNCE_FIELD_HELO, helo) < 0))
         return -1;
     if (diag.p && code_and_esc(r, diag.p, diag.n) < 0)
         return -1;

@@ -154,7 +154,7 @@ static size_t queue_id(const char *p, size_t n)
 /* A "key=value" list: values end at ", " (or at sep_space, at ' ');
  * `<...>` values end at the '>' followed by a separator or the end. */
 struct kv {
-    span to, orig_to, relay, dsn, status, from, size, nrcpt, msgid, client, rest;
+    span to, orig_to, relay, dsn, status, from, size, nrcpt, msgid, client, helo, rest;
 };
 
 static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
@@ -221,7 +221,7 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
             KEY("dsn", dsn)
             break;
         case 4:
-            KEY("from", from) else KEY("size", size)
+            KEY("from", from) else KEY("size", size) else KEY("helo", helo)
             break;
         case 5:
             KEY("relay", relay) else KEY("nrcpt", nrcpt)
@@ -518,6 +518,9 @@ static int emit_reject(struct pf_state *st, bounce_stream_t *s, const bounce__sy
         set(r, BOUNCE_FIELD_DIAGNOSTIC, diag) < 0 ||
         set(r, BOUNCE_FIELD_REMOTE_MTA, client) < 0 ||
         set(r, BOUNCE_FIELD_SMTP_COMMAND, verb) < 0)
+        return -1;
+    span helo = addr(kv.helo);
+    if (helo.n && set(r, BOUNCE_FIELD_HELO, helo) < 0)
         return -1;
     if (diag.p) {
         r->reply_code = reply_code_at(diag.p, diag.n);

@@ -215,8 +215,9 @@ void bounce__tracker_clear(bounce__tracker *t, bounce_stream_t *s)
 
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r)
 {
+    /* the parent of a bounce notification is the message it reports on */
     static const int map[BOUNCE__TF_COUNT] = {BOUNCE_FIELD_SENDER, BOUNCE_FIELD_MESSAGE_ID, -1,
-                                              -1, -1};
+                                              BOUNCE_FIELD_NOTIFICATION_FOR, -1};
     if (bounce__record_set(r, BOUNCE_FIELD_QUEUE_ID, m->id, m->idlen) < 0)
         return -1;
     for (int i = 0; i < BOUNCE__TF_COUNT; i++)

@@ -104,7 +104,8 @@ void bounce__tmsg_pending_drop(bounce__tmsg *m, const char *rcpt, size_t rn) BOU
 int bounce__tmsg_pending_next(const bounce__tmsg *m, size_t *pos, const char **rcpt, size_t *rn,
                               const char **diag, size_t *dn) BOUNCE__HIDDEN;
 
-/* Copy the joined fields of m (sender, message id, queue id) into the record. -1 nomem. */
+/* Copy the joined fields of m (sender, message id, queue id, and for a bounce notification
+ * the queue id it reports on) into the record. -1 nomem. */
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r) BOUNCE__HIDDEN;
 
 #endif /* BOUNCE_TRACKER_H */
