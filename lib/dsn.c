@@ -92,19 +92,34 @@ static int starts_ci(const char *s, size_t n, const char *pre)
     return n >= k && bounce__strncaseeq(s, k, pre);
 }
 
-/* Case-insensitive search of a lower-case needle; memchr finds the candidates. */
+/* Case-insensitive search of a lower-case needle; memchr finds the candidates. The next
+ * lower- and upper-case candidates are kept until passed, so each byte is scanned once per
+ * case (re-scanning the rest for each candidate was quadratic: "MMMM..." vs "mailer-daemon"). */
 static const char *find_ci(const char *s, size_t n, const char *needle)
 {
     size_t nl = strlen(needle), pos = 0;
     int lo = (unsigned char)needle[0], up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
+    const char *end, *a = NULL, *b = NULL; /* end: no candidate left */
     if (nl == 0)
         return s;
+    if (nl > n)
+        return NULL;
+    end = s + n - nl + 1;
     while (pos + nl <= n) {
-        const char *a = memchr(s + pos, lo, n - pos - nl + 1);
-        const char *b = up != lo ? memchr(s + pos, up, (size_t)((a ? a : s + n - nl + 1) - (s + pos))) : NULL;
-        const char *p = b && (!a || b < a) ? b : a;
+        const char *p;
         size_t i;
-        if (!p)
+        if (!a || a < s + pos) {
+            a = memchr(s + pos, lo, (size_t)(end - (s + pos)));
+            a = a ? a : end;
+        }
+        if (up == lo)
+            b = end;
+        else if (!b || b < s + pos) {
+            b = memchr(s + pos, up, (size_t)(end - (s + pos)));
+            b = b ? b : end;
+        }
+        p = b < a ? b : a;
+        if (p == end)
             return NULL;
         for (i = 1; i < nl; i++)
             if (bounce__ascii_lower((unsigned char)p[i]) != (unsigned char)needle[i])
