@@ -175,6 +175,8 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 3, "queue_id"), "1rXYZb-000124-CD");
     ck_assert_str_eq(fs(&lr, 3, "sender"), "");
     ck_assert_str_eq(fs(&lr, 3, "recipient"), "alice@example.org");
+    ck_assert_str_eq(fs(&lr, 3, "notification_for"), "1rXYZa-000123-AB"); /* <= <> R=... */
+    ck_assert_str_eq(fs(&lr, 0, "notification_for"), "(absent)");
 
     /* ACL rejects */
     ck_assert_str_eq(fs(&lr, 4, "status"), "rejected");
@@ -182,9 +184,12 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 4, "recipient"), "victim@example.org");
     ck_assert_str_eq(fs(&lr, 4, "diagnostic"), "relay not permitted");
     ck_assert_str_eq(fs(&lr, 4, "remote_mta"), "[198.51.100.66]");
+    ck_assert_str_eq(fs(&lr, 4, "helo"), "bad.example"); /* H=(bad.example) [ip]:port */
     ck_assert_str_eq(fs(&lr, 5, "status"), "deferred"); /* temporarily rejected */
     ck_assert_str_eq(fs(&lr, 5, "diagnostic"), "greylisted, try again later");
     ck_assert_str_eq(fs(&lr, 5, "remote_mta"), "mail.grey.example[198.51.100.67]");
+    /* no parenthesised name: the HELO was the verified host name or none; not guessed */
+    ck_assert_str_eq(fs(&lr, 5, "helo"), "(absent)");
     ck_assert_str_eq(fs(&lr, 6, "status"), "rejected");
     ck_assert_str_eq(fs(&lr, 6, "queue_id"), "1rXYZc-000125-EF");
     ck_assert_str_eq(fs(&lr, 6, "diagnostic"), "This message contains a virus (Eicar-Test-Signature)");
@@ -307,6 +312,83 @@ START_TEST(test_frozen_then_expired)
 }
 END_TEST
 
+/* index of the first record with this recipient and status (-1: none) */
+static long find_rec(const struct logrun *lr, const char *rcpt, const char *status)
+{
+    for (size_t i = 0; i < json_array_size(lr->recs); i++)
+        if (strcmp(fs(lr, i, "recipient"), rcpt) == 0 && strcmp(fs(lr, i, "status"), status) == 0)
+            return (long)i;
+    return -1;
+}
+
+static long find_qid(const struct logrun *lr, const char *qid)
+{
+    for (size_t i = 0; i < json_array_size(lr->recs); i++)
+        if (strcmp(fs(lr, i, "queue_id"), qid) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void expect(const struct logrun *lr, const char *rcpt, const char *status, long long code,
+                   const char *esc, const char *cause)
+{
+    long i = find_rec(lr, rcpt, status);
+    ck_assert_msg(i >= 0, "no %s record for %s", status, rcpt);
+    ck_assert_str_eq(fs(lr, (size_t)i, "sender"), "sender@bounce.test");
+    ck_assert_int_eq(fi(lr, (size_t)i, "reply_code"), code);
+    ck_assert_str_eq(fs(lr, (size_t)i, "enhanced_status"), esc);
+    ck_assert_str_eq(fs(lr, (size_t)i, "cause"), cause);
+}
+
+/* The main log of a real Exim 4.96 run of tests/mta/scenarios.tsv (tests/mta/fixtures.py). */
+START_TEST(test_real_exim_scenarios)
+{
+    struct logrun lr;
+    run_fixture("log/real-exim-scenarios.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 73);
+
+    expect(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
+    expect(&lr, "nosuch@unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
+    expect(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
+    expect(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
+    expect(&lr, "big@sizeehlo.test", "bounced", 552, "5.3.4", "size.message_too_large");
+    expect(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
+    expect(&lr, "erin@refused.test", "deferred", -1, "(absent)", "network.connection_refused");
+    expect(&lr, "rob@filter.test", "delivered", 250, "2.0.0", "delivered.ok");
+    /* "lowest numbered MX record points to local host": deferred, frozen, then cancelled by
+     * timeout_frozen_after, all with the MX diagnostic */
+    expect(&lr, "sam@loop.test", "deferred", -1, "(absent)", "recipient.domain_not_local");
+    expect(&lr, "sam@loop.test", "frozen", -1, "(absent)", "recipient.domain_not_local");
+    expect(&lr, "sam@loop.test", "expired", -1, "(absent)", "recipient.domain_not_local");
+    long i = find_rec(&lr, "sam@loop.test", "expired");
+    ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
+    /* "** grey@greylisted.test: retry timeout exceeded" */
+    i = find_rec(&lr, "grey@greylisted.test", "expired");
+    ck_assert_int_ge(i, 0);
+    ck_assert_str_eq(fs(&lr, (size_t)i, "queue_id"), "1xWFVI-00003L-0d");
+    ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
+
+    /* every notification delivered to the sender names the message it reports on */
+    size_t notes = 0;
+    for (size_t k = 0; k < json_array_size(lr.recs); k++) {
+        if (strcmp(fs(&lr, k, "recipient"), "sender@bounce.test") != 0)
+            continue;
+        notes++;
+        ck_assert_str_eq(fs(&lr, k, "sender"), "");
+        ck_assert_int_ge(find_qid(&lr, fs(&lr, k, "notification_for")), 0);
+    }
+    ck_assert_uint_eq(notes, 26); /* as many as '<= <>' lines */
+    /* "1xWFVI-000035-04 <= <> R=1xWFVH-00002w-2w" reports on nosuch@unknown.test */
+    i = find_qid(&lr, "1xWFVI-000035-04");
+    ck_assert_int_ge(i, 0);
+    ck_assert_str_eq(fs(&lr, (size_t)i, "notification_for"), "1xWFVH-00002w-2w");
+    ck_assert_str_eq(fs(&lr, (size_t)find_qid(&lr, "1xWFVH-00002w-2w"), "recipient"),
+                     "nosuch@unknown.test");
+    logrun_free(&lr);
+}
+END_TEST
+
 Suite *bounce_test_exim_suite(void)
 {
     Suite *s = suite_create("exim");
@@ -317,6 +399,7 @@ Suite *bounce_test_exim_suite(void)
     tcase_add_test(tc, test_via_syslog);
     tcase_add_test(tc, test_frozen_then_expired);
     tcase_add_test(tc, test_eviction_and_garbage);
+    tcase_add_test(tc, test_real_exim_scenarios);
     suite_add_tcase(s, tc);
     return s;
 }

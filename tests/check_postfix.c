@@ -184,6 +184,11 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 3, "queue_id"), "5B7C11D0E2");
     ck_assert_str_eq(fs(&lr, 3, "sender"), "");
     ck_assert_str_eq(fs(&lr, 3, "message_id"), "20261125143655.5B7C11D0E2@mx1.example.org");
+    /* bounce: "3F2A81C0A4: sender non-delivery notification: 5B7C11D0E2", logged before
+     * the notification's own cleanup line */
+    ck_assert_str_eq(fs(&lr, 3, "notification_for"), "3F2A81C0A4");
+    ck_assert_str_eq(fs(&lr, 0, "notification_for"), "(absent)");
+    ck_assert_str_eq(fs(&lr, 0, "helo"), "(absent)");
 
     /* NOQUEUE reject from smtpd */
     ck_assert_str_eq(fs(&lr, 4, "status"), "rejected");
@@ -194,6 +199,8 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 4, "enhanced_status"), "5.7.1");
     ck_assert_str_eq(fs(&lr, 4, "diagnostic"), "554 5.7.1 <victim@example.org>: Relay access denied");
     ck_assert_str_eq(fs(&lr, 4, "remote_mta"), "unknown[198.51.100.66]");
+    ck_assert_str_eq(fs(&lr, 4, "helo"), "bad.example");
+    ck_assert_str_eq(fs(&lr, 4, "notification_for"), "(absent)");
 
     /* postscreen: comma-separated key list, DNSBL text kept */
     ck_assert_str_eq(fs(&lr, 5, "recipient"), "user@example.org");
@@ -201,6 +208,7 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 5, "diagnostic"),
                      "550 5.7.1 Service unavailable; client [198.51.100.77] blocked using zen.spamhaus.org");
     ck_assert_str_eq(fs(&lr, 5, "remote_mta"), "[198.51.100.77]");
+    ck_assert_str_eq(fs(&lr, 5, "helo"), "spam.example"); /* last key, comma list */
 
     /* milter-reject: nested parentheses, ';' and '=' stay in the diagnostic */
     ck_assert_str_eq(fs(&lr, 6, "status"), "rejected");
@@ -208,6 +216,7 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 6, "diagnostic"),
                      "5.7.1 Message rejected (policy=strict; score=9.5 (too high))");
     ck_assert_str_eq(fs(&lr, 6, "recipient"), "dave@example.net");
+    ck_assert_str_eq(fs(&lr, 6, "helo"), "client.example.org");
 
     /* the status text with '=', ';', '<>' and nested parentheses is kept whole */
     ck_assert_str_eq(fs(&lr, 7, "diagnostic"),
@@ -404,6 +413,86 @@ START_TEST(test_expired_recipients)
 }
 END_TEST
 
+/* index of the first record with this recipient and status (-1: none) */
+static long find_rec(const struct logrun *lr, const char *rcpt, const char *status)
+{
+    for (size_t i = 0; i < json_array_size(lr->recs); i++)
+        if (strcmp(fs(lr, i, "recipient"), rcpt) == 0 && strcmp(fs(lr, i, "status"), status) == 0)
+            return (long)i;
+    return -1;
+}
+
+static long find_qid(const struct logrun *lr, const char *qid)
+{
+    for (size_t i = 0; i < json_array_size(lr->recs); i++)
+        if (strcmp(fs(lr, i, "queue_id"), qid) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* one record of the real Postfix 3.7 run: status, recipient, codes and cause */
+static void expect(const struct logrun *lr, const char *rcpt, const char *status, long long code,
+                   const char *esc, const char *cause)
+{
+    long i = find_rec(lr, rcpt, status);
+    ck_assert_msg(i >= 0, "no %s record for %s", status, rcpt);
+    ck_assert_str_eq(fs(lr, (size_t)i, "sender"), "sender@bounce.test");
+    ck_assert_int_eq(fi(lr, (size_t)i, "reply_code"), code);
+    ck_assert_str_eq(fs(lr, (size_t)i, "enhanced_status"), esc);
+    ck_assert_str_eq(fs(lr, (size_t)i, "cause"), cause);
+}
+
+/* The log of a real Postfix 3.7 run of tests/mta/scenarios.tsv (tests/mta/fixtures.py). */
+START_TEST(test_real_postfix_scenarios)
+{
+    struct logrun lr;
+    run_fixture("log/real-postfix-scenarios.log", 0, &lr);
+    ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
+    ck_assert_uint_eq(json_array_size(lr.recs), 85);
+    ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 0);
+
+    expect(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
+    expect(&lr, "jdoe@gmail-unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
+    expect(&lr, "bob@blocklisted.test", "bounced", 554, "5.7.1", "reputation.dnsbl.spamhaus");
+    expect(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
+    expect(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
+    expect(&lr, "big@sizeehlo.test", "bounced", -1, "5.3.4", "size.message_too_large");
+    /* MX of loop.test is this host, which does not take the domain */
+    expect(&lr, "sam@loop.test", "bounced", -1, "5.4.6", "recipient.domain_not_local");
+    expect(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
+    expect(&lr, "erin@refused.test", "deferred", -1, "4.4.1", "network.connection_refused");
+    expect(&lr, "kim@servfail.test", "deferred", -1, "4.4.3", "dns.lookup_failed");
+    expect(&lr, "rob@filter.test", "deferred", -1, "4.4.1", "local.content_filter_unreachable");
+
+    /* forced expiry: status=expired names the deferred recipient with its last reason */
+    long i = find_rec(&lr, "pat@ratelimit.test", "expired");
+    ck_assert_int_ge(i, 0);
+    ck_assert_str_eq(fs(&lr, (size_t)i, "cause"), "rate.limit_exceeded");
+    ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
+    ck_assert_str_eq(fs(&lr, (size_t)i, "queue_id"), "4505CA7C541");
+
+    /* every notification delivered to the sender names the message it reports on */
+    size_t notes = 0;
+    for (size_t k = 0; k < json_array_size(lr.recs); k++) {
+        if (strcmp(fs(&lr, k, "recipient"), "sender@bounce.test") != 0)
+            continue;
+        notes++;
+        ck_assert_str_eq(fs(&lr, k, "status"), "delivered");
+        ck_assert_str_eq(fs(&lr, k, "sender"), "");
+        ck_assert_str_ne(fs(&lr, k, "notification_for"), "(absent)");
+        ck_assert_int_ge(find_qid(&lr, fs(&lr, k, "notification_for")), 0);
+    }
+    ck_assert_uint_eq(notes, 36);
+    /* "C4CC4A7C51D: sender non-delivery notification: 10C7AA7C557" (jdoe@gmail-unknown) */
+    i = find_qid(&lr, "10C7AA7C557");
+    ck_assert_int_ge(i, 0);
+    ck_assert_str_eq(fs(&lr, (size_t)i, "notification_for"), "C4CC4A7C51D");
+    ck_assert_str_eq(fs(&lr, (size_t)find_qid(&lr, "C4CC4A7C51D"), "recipient"),
+                     "jdoe@gmail-unknown.test");
+    logrun_free(&lr);
+}
+END_TEST
+
 Suite *bounce_test_postfix_suite(void)
 {
     Suite *s = suite_create("postfix");
@@ -417,6 +506,7 @@ Suite *bounce_test_postfix_suite(void)
     tcase_add_test(tc, test_eviction);
     tcase_add_test(tc, test_expired_recipients);
     tcase_add_test(tc, test_garbage_nul_utf8_long_line);
+    tcase_add_test(tc, test_real_postfix_scenarios);
     suite_add_tcase(s, tc);
     return s;
 }
