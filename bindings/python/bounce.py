@@ -188,13 +188,36 @@ def enum_name(family, value):
     return _s(load_library().bounce_enum_name(family, value))
 
 
-class KB(object):
-    """An immutable knowledge base; the built-in one or a loaded extension."""
+class _Handle(object):
+    """An owned C handle: close() frees it with _FREE; context manager; freed on __del__."""
+    _FREE = None
 
-    def __init__(self, handle, owned):
+    def __init__(self, handle, owned=True):
         self._lib = load_library()
         self._h = handle
         self._owned = owned
+
+    def close(self):
+        if self._owned and self._h:
+            getattr(self._lib, self._FREE)(self._h)
+        self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class KB(_Handle):
+    """An immutable knowledge base; the built-in one or a loaded extension."""
+    _FREE = "bounce_kb_free"
 
     @classmethod
     def builtin(cls):
@@ -214,23 +237,6 @@ class KB(object):
                 lib.bounce_diag_free(diag)
             _check(st, detail)
         return KB(out.value, True)
-
-    def close(self):
-        if self._owned and self._h:
-            self._lib.bounce_kb_free(self._h)
-        self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     @property
     def signature_count(self):
@@ -261,25 +267,13 @@ class KB(object):
         return Stream(self, STREAM_LOG if kind == "log" else STREAM_QUEUE, fmt)
 
 
-class Result(object):
+class Result(_Handle):
     """A classification. Borrowed results keep their parent alive."""
+    _FREE = "bounce_result_free"
 
     def __init__(self, handle, parent, owned):
-        self._lib = load_library()
-        self._h = handle
+        _Handle.__init__(self, handle, owned)
         self._parent = parent
-        self._owned = owned
-
-    def close(self):
-        if self._owned and self._h:
-            self._lib.bounce_result_free(self._h)
-        self._h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     reason = property(lambda self: enum_name(ENUM_REASON, self._lib.bounce_result_reason(self._h)))
     cause = property(lambda self: _s(self._lib.bounce_result_cause(self._h)))
@@ -308,32 +302,14 @@ def _record_json(lib, handle, flags=JSON_CANONICAL):
     return json.loads(_owned_string(lib.bounce_record_to_json, handle, flags))
 
 
-class Dsn(object):
-    """A parsed bounce message."""
-
+class Dsn(_Handle):
+    """A parsed bounce message; keeps its KB alive."""
+    _FREE = "bounce_dsn_free"
     KINDS = ["none", "bounce", "delay", "delivered", "feedback", "autoreply"]
 
     def __init__(self, handle, kb):
-        self._lib = load_library()
-        self._h = handle
+        _Handle.__init__(self, handle)
         self._kb = kb
-
-    def close(self):
-        if self._h:
-            self._lib.bounce_dsn_free(self._h)
-        self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     @property
     def kind(self):
@@ -356,32 +332,15 @@ class Dsn(object):
         return [json.loads(line) for line in text.splitlines() if line]
 
 
-class Stream(object):
+class Stream(_Handle):
     """Streaming parser for MTA logs (kind STREAM_LOG) and queue listings (STREAM_QUEUE)."""
+    _FREE = "bounce_stream_free"
 
     def __init__(self, kb, kind, fmt=0):
-        self._lib = load_library()
-        self._kb = kb
         out = c_void_p()
-        _check(self._lib.bounce_stream_new(kb._h, kind, fmt, ctypes.byref(out)))
-        self._h = out.value
-
-    def close(self):
-        if self._h:
-            self._lib.bounce_stream_free(self._h)
-        self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        _check(load_library().bounce_stream_new(kb._h, kind, fmt, ctypes.byref(out)))
+        _Handle.__init__(self, out.value)
+        self._kb = kb
 
     def set_file(self, name):
         _check(self._lib.bounce_stream_set_file(self._h, _b(name)))
@@ -412,25 +371,14 @@ class Stream(object):
         return self._lib.bounce_stream_stat(self._h, which)
 
 
-class Report(object):
+class Report(_Handle):
     """Aggregate over records with incident diagnosis."""
+    _FREE = "bounce_report_free"
 
     def __init__(self):
-        self._lib = load_library()
         out = c_void_p()
-        _check(self._lib.bounce_report_new(0, ctypes.byref(out)))
-        self._h = out.value
-
-    def close(self):
-        if self._h:
-            self._lib.bounce_report_free(self._h)
-        self._h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        _check(load_library().bounce_report_new(0, ctypes.byref(out)))
+        _Handle.__init__(self, out.value)
 
     def findings(self):
         n = self._lib.bounce_report_finding_count(self._h)

@@ -115,6 +115,19 @@ class ClassifyTest(unittest.TestCase):
         self.assertEqual(bad, [])
 
 
+class ReportTest(unittest.TestCase):
+    def test_real_postfix_log_diagnosis(self):
+        kb = bounce.KB.builtin()
+        report = bounce.Report()
+        with kb.stream("log") as s, open(os.path.join(FIX, "log", "real-postfix-scenarios.log"), "rb") as f:
+            recs = s.feed(f.read(), report=report) + s.finish(report=report)
+        self.assertTrue(any(r["status"] == "delivered" for r in recs))
+        ids = [fid for fid, _ in report.findings()]
+        self.assertIn("local.content_filter_down", ids)
+        self.assertIn("Diagnosis", report.to_text("postfix"))
+        self.assertEqual(report.to_json()["schema"], 1)
+
+
 class FixtureTest(unittest.TestCase):
     """The same fixtures and expected JSON as the C suites."""
 
