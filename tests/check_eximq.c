@@ -79,6 +79,38 @@ START_TEST(ex_thousands)
 }
 END_TEST
 
+/* exim -bp of a real Exim 4.96 run of tests/mta/scenarios.tsv while the deferred mail was
+ * queued: ten deferred messages and the frozen one whose MX points at Exim itself. */
+START_TEST(ex_real)
+{
+    static const char *const queued[] = {
+        "grey@greylisted.test", "carol@toomany.test", "erin@refused.test",
+        "frank@blackhole.test", "gina@hanggreet.test", "hank@hangmail.test",
+        "ivan@closercpt.test", "kim@servfail.test", "pat@ratelimit.test", "quota@tempfull.test"};
+    struct qt_run q;
+    size_t i;
+    char want[256];
+    qt_run_fixture("queue/real-exim-bp.txt", 0, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
+    ck_assert_uint_eq(q.records, 11);
+    ck_assert_uint_eq(q.messages, 11);
+    ck_assert_uint_eq(q.skipped, 0);
+    for (i = 0; i < sizeof queued / sizeof queued[0]; i++) {
+        snprintf(want, sizeof want,
+                 "\"recipient\":\"%s\",\"sender\":\"sender@bounce.test\",\"source\":\"exim-queue\","
+                 "\"status\":\"queued\"",
+                 queued[i]);
+        ck_assert_msg(strstr(q.jsonl, want) != NULL, "missing %s", want);
+    }
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1xWFVJ-00005i-0C\",\"recipient\":"
+                                          "\"sam@loop.test\",\"sender\":\"sender@bounce.test\","
+                                          "\"source\":\"exim-queue\",\"status\":\"frozen\""));
+    ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1xWFVI-00005D-2v\",\"recipient\":"
+                                          "\"pat@ratelimit.test\""));
+    free(q.jsonl);
+}
+END_TEST
+
 Suite *bounce_test_eximq_suite(void)
 {
     Suite *s = suite_create("eximq");
@@ -86,6 +118,7 @@ Suite *bounce_test_eximq_suite(void)
     tcase_add_test(tc, ex_basic);
     tcase_add_test(tc, ex_ids);
     tcase_add_test(tc, ex_thousands);
+    tcase_add_test(tc, ex_real);
     suite_add_tcase(s, tc);
     return s;
 }

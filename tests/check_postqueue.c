@@ -45,7 +45,9 @@ END_TEST
 START_TEST(pq_chunks)
 {
     static const char *const files[] = {"queue/postqueue-basic.txt", "queue/postqueue-json.txt",
-                                        "queue/exim-bp.txt", "queue/postqueue-truncated.txt"};
+                                        "queue/exim-bp.txt", "queue/postqueue-truncated.txt",
+                                        "queue/real-postqueue-p.txt", "queue/real-postqueue-j.json",
+                                        "queue/real-exim-bp.txt"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         struct qt_run whole, part;
@@ -208,6 +210,115 @@ START_TEST(pq_garbage)
 }
 END_TEST
 
+/* ---- the listings of a real Postfix 3.7 run of tests/mta/scenarios.tsv ---- */
+
+/* Records of a fixture as full JSON objects (classified with the built-in KB). */
+static json_t *real_records(const char *rel)
+{
+    char *path = bounce_test_fixture_path(rel);
+    size_t len = 0;
+    char *buf = bounce_test_read_file(path, &len);
+    bounce_stream_t *s = NULL;
+    const bounce_record_t *rec;
+    json_t *arr = json_array();
+    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), BOUNCE_STREAM_QUEUE, BOUNCE_FORMAT_AUTO,
+                                       &s),
+                     BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_set_reference_time(s, QT_REF_TIME), BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_feed(s, buf, len), BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
+    while ((rec = bounce_stream_next(s)) != NULL) {
+        char *js = NULL;
+        json_error_t err;
+        json_t *o;
+        ck_assert_int_eq(bounce_record_to_json(rec, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
+        o = json_loads(js, 0, &err);
+        ck_assert_msg(o != NULL, "not JSON: %s", js);
+        json_array_append_new(arr, o);
+        bounce_free(js);
+    }
+    bounce_stream_free(s);
+    free(buf);
+    free(path);
+    return arr;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "(absent)";
+}
+
+static json_t *by_rcpt(json_t *arr, const char *rcpt)
+{
+    size_t i;
+    for (i = 0; i < json_array_size(arr); i++)
+        if (strcmp(jstr(json_array_get(arr, i), "recipient"), rcpt) == 0)
+            return json_array_get(arr, i);
+    ck_abort_msg("no record for %s", rcpt);
+    return NULL;
+}
+
+/* The deferred recipients of the run, their queue ids and how their delay reasons
+ * classify; rob, ivan, frank and erin have reasons indented by 19, 4, 11 and 15 columns. */
+static const struct {
+    const char *rcpt, *qid, *cause;
+} real_queued[] = {
+    {"olga@greet554.test", "3CFC3A7C028", "reputation.blocked_by_receiver"},
+    {"rob@filter.test", "52460A7C55D", "local.content_filter_unreachable"},
+    {"ivan@closercpt.test", "2664EA7C547", "network.lost_connection"},
+    {"hank@hangmail.test", "25BAEA7C551", "network.connection_timeout"},
+    {"kim@servfail.test", "27AFDA7C542", "dns.lookup_failed"},
+    {"carol@toomany.test", "DE608A7C540", "rate.too_many_connections"},
+    {"grey@greylisted.test", "DF7D2A7C54B", "greylisting"},
+    {"erin@refused.test", "0E996A7C555", "network.connection_refused"},
+    {"quota@tempfull.test", "4BBCBA7C55C", "quota.mailbox_full"},
+    {"pat@ratelimit.test", "4505CA7C541", "rate.limit_exceeded"},
+    {"gina@hanggreet.test", "12AECA7C027", "network.connection_timeout"},
+    {"frank@blackhole.test", "111DCA7C54E", "network.connection_timeout"},
+};
+
+static void check_real_postfix_queue(const char *rel, const char *source)
+{
+    json_t *arr = real_records(rel);
+    size_t i, n = sizeof real_queued / sizeof real_queued[0];
+    ck_assert_uint_eq(json_array_size(arr), n);
+    for (i = 0; i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        /* no reason line taken as a recipient */
+        ck_assert_msg(strchr(jstr(o, "recipient"), '(') == NULL, "%s: recipient %s", rel,
+                      jstr(o, "recipient"));
+        ck_assert_str_eq(jstr(o, "source"), source);
+        ck_assert_str_eq(jstr(o, "status"), "queued");
+        ck_assert_str_eq(jstr(o, "sender"), "sender@bounce.test");
+    }
+    for (i = 0; i < n; i++) {
+        json_t *o = by_rcpt(arr, real_queued[i].rcpt);
+        ck_assert_str_eq(jstr(o, "queue_id"), real_queued[i].qid);
+        ck_assert_msg(strcmp(jstr(o, "cause"), real_queued[i].cause) == 0, "%s %s: cause %s",
+                      rel, real_queued[i].rcpt, jstr(o, "cause"));
+        ck_assert_str_ne(jstr(o, "diagnostic"), "(absent)");
+    }
+    /* the reason keeps its text without the outer parentheses */
+    ck_assert_str_eq(jstr(by_rcpt(arr, "erin@refused.test"), "diagnostic"),
+                     "connect to mx.refused.test[127.0.1.20]:25: Connection refused");
+    ck_assert_str_eq(jstr(by_rcpt(arr, "pat@ratelimit.test"), "enhanced_status"), "4.7.1");
+    json_decref(arr);
+}
+
+START_TEST(pq_real_postfix)
+{
+    check_real_postfix_queue("queue/real-postqueue-p.txt", "postqueue");
+}
+END_TEST
+
+START_TEST(pj_real_postfix)
+{
+    check_real_postfix_queue("queue/real-postqueue-j.json", "postqueue");
+}
+END_TEST
+
 Suite *bounce_test_postqueue_suite(void)
 {
     Suite *s = suite_create("postqueue");
@@ -220,10 +331,12 @@ Suite *bounce_test_postqueue_suite(void)
     tcase_add_test(tc, pq_detached_marker);
     tcase_add_test(tc, pq_thousands);
     tcase_add_test(tc, pq_garbage);
+    tcase_add_test(tc, pq_real_postfix);
     suite_add_tcase(s, tc);
     tc = tcase_create("postqueue-j");
     tcase_add_test(tc, pj_basic);
     tcase_add_test(tc, detect_formats);
+    tcase_add_test(tc, pj_real_postfix);
     suite_add_tcase(s, tc);
     return s;
 }
