@@ -33,9 +33,12 @@ step "API documentation (doxygen, warnings are errors)"
 make doc
 
 step "install and build against it with pkg-config"
-rm -rf "$top/build-test/inst"
-make install DESTDIR= prefix="$top/build-test/inst" >/dev/null
-PKG_CONFIG_PATH="$top/build-test/inst/lib/pkgconfig" sh ../tests/install-test.sh "$top/build-test/inst"
+dest="$top/build-test/inst"
+rm -rf "$dest"
+make install DESTDIR="$dest" >/dev/null
+libdir=$(sed -n 's/^libdir=//p' libbounce.pc | sed "s|\${exec_prefix}|$(sed -n 's/^exec_prefix=//p' libbounce.pc)|; s|\${prefix}|$(sed -n 's/^prefix=//p' libbounce.pc)|")
+PKG_CONFIG_PATH="$dest$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" sh ../tests/install-test.sh "$dest$libdir"
+test -x "$dest$(sed -n 's/^prefix=//p' libbounce.pc)/bin/bounce" || { echo "bounce CLI not installed"; exit 1; }
 
 step "make distcheck"
 BOUNCE_SKIP_MTA=1 make distcheck >/dev/null 2>&1 || { BOUNCE_SKIP_MTA=1 make distcheck 2>&1 | tail -40; exit 1; }

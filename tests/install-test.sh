@@ -1,8 +1,8 @@
 #!/bin/sh
 # Compiles and runs a small program against an installed libbounce found by pkg-config.
-# usage: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig tests/install-test.sh PREFIX
+# usage: PKG_CONFIG_PATH=LIBDIR/pkgconfig [PKG_CONFIG_SYSROOT_DIR=DESTDIR] tests/install-test.sh LIBDIR
 set -eu
-prefix=$1
+libdir=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/t.c" <<'C'
@@ -23,5 +23,5 @@ int main(void)
 C
 # shellcheck disable=SC2046
 cc -o "$tmp/t" "$tmp/t.c" $(pkg-config --cflags --libs libbounce)
-LD_LIBRARY_PATH="$prefix/lib" "$tmp/t"
+LD_LIBRARY_PATH="$libdir" "$tmp/t"
 echo "install test ok"
