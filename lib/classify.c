@@ -512,7 +512,8 @@ static void force_cause(struct bounce_result *r, const bounce_kb_t *kb, const ch
  * 1. An unknown-user answer given at DATA or after the final dot (and not coded X.1.1)
  *    means the receiver's filter refused the message: reason filtered.
  * 2. A final failure whose cause is a connection timeout means the MTA retried until the
- *    message expired: reason expired. */
+ *    message expired: reason expired.
+ * 3. A failure at the greeting or HELO whose text proves no cause: reason blocked. */
 static int cause_is(const bounce_kb_t *kb, int32_t cause, const char *id)
 {
     const char *c = cause >= 0 ? bounce__kb_cause_id(kb, cause) : NULL;
@@ -531,6 +532,13 @@ static void refine_reason(const bounce_record_t *rec, const bounce_kb_t *kb)
     if ((rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED) &&
         cause_is(kb, r->cause, "network.connection_timeout"))
         r->reason = BOUNCE_REASON_EXPIRED;
+    /* 3. a failure refused at the greeting or HELO without any cause in its text: the
+     *    receiver refused the sending host itself (reason blocked, cause stays unknown) */
+    if (r->cause < 0 && r->reason == BOUNCE_REASON_UNDEFINED &&
+        (rec->stage == BOUNCE_STAGE_CONNECT || rec->stage == BOUNCE_STAGE_HELO) &&
+        (rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED ||
+         rec->status == BOUNCE_EVENT_REJECTED || rec->status == BOUNCE_EVENT_DEFERRED))
+        r->reason = BOUNCE_REASON_BLOCKED;
 }
 
 void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
