@@ -9,6 +9,27 @@
 #define PROBE_MAX_LINES 64         /* decide the format after this many non-empty lines */
 #define PROBE_MAX_BYTES (1u << 20) /* or after this many buffered bytes */
 
+/* Per-stream classification cache: a log repeats the same diagnostics over and over
+ * ("Connection timed out", "Greylisted", "Mailbox full"), and bounce__record_classify()
+ * is a pure function of (KB, status, stage, reply code, enhanced code, diagnostic). Its
+ * result is kept in a direct-mapped table of CC_SLOTS entries keyed by those inputs (the
+ * whole key is compared, never only its hash), so memory is bounded and results are
+ * byte-identical to classifying every record. The KB is immutable for the stream's life.
+ * Delivered records: the classifier overrides everything that depends on the text except
+ * the reply code and enhanced code it extracts, so their key is those two extracted
+ * codes, not the text (which holds a unique "queued as ID"). */
+#define CC_SLOTS 4096u             /* power of two */
+#define CC_TEXT_MAX 1024u          /* longer diagnostics are classified every time */
+#define CC_HEAD (4 + 4 + BOUNCE__ESC_MAX) /* status, stage, mode, pad; code; enhanced */
+#define CC_KEY_MAX (CC_HEAD + 4 + BOUNCE__ESC_MAX + CC_TEXT_MAX)
+
+struct cc_slot {
+    uint64_t hash;                 /* 0 = empty */
+    uint32_t klen, kcap;
+    char *key;
+    struct bounce_result res;
+};
+
 static const bounce__stream_ops *const all_ops[] = {
     &bounce__postfix_ops, &bounce__exim_ops, &bounce__postqueue_ops,
     &bounce__postqueue_json_ops, &bounce__eximq_ops,
@@ -34,6 +55,11 @@ struct bounce_stream {
     bounce__buf probe_buf;
     int probe_lines;
     int probe_score[BOUNCE__ARRAY_LEN(all_ops)];
+
+    /* classification cache (allocated on first use; NULL if that failed) */
+    struct cc_slot *cc;
+    int cc_failed;
+    size_t file_len;
 
     /* pending records */
     bounce_record_t **recs;
@@ -87,6 +113,11 @@ void bounce_stream_free(bounce_stream_t *s)
         bounce__free(s->recs[i]);
     }
     bounce__free(s->recs);
+    if (s->cc) {
+        for (i = 0; i < CC_SLOTS; i++)
+            bounce__free(s->cc[i].key);
+        bounce__free(s->cc);
+    }
     bounce__buf_free(&s->carry);
     bounce__buf_free(&s->probe_buf);
     bounce__free(s->file);
@@ -102,6 +133,7 @@ bounce_status_t bounce_stream_set_file(bounce_stream_t *s, const char *name)
         return BOUNCE_E_NOMEM;
     bounce__free(s->file);
     s->file = copy;
+    s->file_len = copy ? strlen(copy) : 0;
     s->lineno = 0;
     if (s->ops && s->ops->new_file)
         s->ops->new_file(s->state, s);
@@ -193,16 +225,101 @@ bounce_record_t *bounce__stream_record(bounce_stream_t *s)
     return r;
 }
 
+static uint64_t cc_hash(const char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, w;
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static void classify_cached(bounce_stream_t *s, bounce_record_t *r)
+{
+    char key[CC_KEY_MAX];
+    size_t dlen = 0, elen = 0, klen;
+    const char *d = bounce__record_field(r, BOUNCE_FIELD_DIAGNOSTIC, &dlen);
+    const char *e = bounce__record_field(r, BOUNCE_FIELD_ENHANCED, &elen);
+    struct cc_slot *slot;
+    uint64_t h;
+
+    if (!d)
+        dlen = 0;
+    if (dlen > CC_TEXT_MAX || s->cc_failed) {
+        bounce__record_classify(r, s->kb);
+        return;
+    }
+    if (!s->cc && !(s->cc = bounce__calloc(CC_SLOTS, sizeof *s->cc))) {
+        s->cc_failed = 1;
+        bounce__record_classify(r, s->kb);
+        return;
+    }
+    /* the key: the classifier's inputs (the enhanced code as it reads it: only if short) */
+    memset(key, 0, CC_HEAD);
+    key[0] = (char)r->status;
+    key[1] = (char)r->stage;
+    memcpy(key + 4, &r->reply_code, sizeof r->reply_code);
+    if (e && elen < BOUNCE__ESC_MAX)
+        memcpy(key + 8, e, elen);
+    klen = CC_HEAD;
+    if (r->status == BOUNCE_EVENT_DELIVERED) {
+        int tcode = 0;
+        char tesc[BOUNCE__ESC_MAX];
+        memset(tesc, 0, sizeof tesc);
+        bounce__reply_extract(d, dlen, &tcode, tesc);
+        tesc[BOUNCE__ESC_MAX - 1] = '\0';
+        elen = strlen(tesc); /* the bytes after the NUL are not part of the key */
+        memset(tesc + elen, 0, sizeof tesc - elen);
+        key[2] = 'D';
+        memcpy(key + klen, &tcode, sizeof tcode);
+        memcpy(key + klen + 4, tesc, sizeof tesc);
+        klen += 4 + sizeof tesc;
+    } else {
+        key[2] = 'T';
+        if (dlen)
+            memcpy(key + klen, d, dlen);
+        klen += dlen;
+    }
+    h = cc_hash(key, klen);
+    slot = &s->cc[h & (CC_SLOTS - 1)];
+    if (slot->hash == h && slot->klen == klen && memcmp(slot->key, key, klen) == 0) {
+        r->result = slot->res;
+        return;
+    }
+    bounce__record_classify(r, s->kb);
+    if (slot->kcap < klen) {
+        char *p = bounce__realloc(slot->key, klen);
+        if (!p) {
+            slot->hash = 0; /* keep the old buffer, forget the entry */
+            return;
+        }
+        slot->key = p;
+        slot->kcap = (uint32_t)klen;
+    }
+    memcpy(slot->key, key, klen);
+    slot->klen = (uint32_t)klen;
+    slot->hash = h;
+    slot->res = r->result;
+}
+
 void bounce__stream_commit(bounce_stream_t *s, bounce_record_t *r)
 {
     if (s->npending >= s->nrecs || r != s->recs[s->npending])
         return; /* not the slot handed out last: ignore */
-    if (s->file && !bounce__record_field(r, BOUNCE_FIELD_FILE, NULL) &&
-        bounce__record_set_str(r, BOUNCE_FIELD_FILE, s->file) < 0)
+    if (s->file && r->off[BOUNCE_FIELD_FILE] == BOUNCE__ABSENT &&
+        bounce__record_set(r, BOUNCE_FIELD_FILE, s->file, s->file_len) < 0)
         return; /* out of memory: the record is dropped */
     if (!r->line)
         r->line = s->lineno;
-    bounce__record_classify(r, s->kb);
+    classify_cached(s, r);
     s->npending++;
     s->stat[BOUNCE_STAT_RECORDS]++;
 }
