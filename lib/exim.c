@@ -463,6 +463,24 @@ static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id,
         orig.n = 0;
     }
     bounce__tmsg *m = bounce__tracker_find(&st->trk, id.p, id.n);
+    char last[1024]; /* pending diagnostics are at most 1024 bytes */
+    if (m && ev == BOUNCE_EVENT_EXPIRED && BOUNCE__TMSG_HAS(m, BOUNCE__TF_PENDING)) {
+        /* "** r: retry timeout exceeded" says only that the retries ran out: like Postfix's
+         * status=expired, the record carries the recipient's last deferral reason, the
+         * root cause */
+        size_t pos = 0, rn, dn;
+        const char *rc, *dg;
+        while (bounce__tmsg_pending_next(m, &pos, &rc, &rn, &dg, &dn)) {
+            if (rn == rcpt.n && memcmp(rc, rcpt.p, rn) == 0) {
+                if (dn && dn <= sizeof last) {
+                    memcpy(last, dg, dn);
+                    diag.p = last;
+                    diag.n = dn;
+                }
+                break;
+            }
+        }
+    }
     if (m) {
         m->flags |= BOUNCE__TMSG_DELIVERED;
         /* remember deferred recipients: a later freeze / timeout names them */

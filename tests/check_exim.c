@@ -363,11 +363,16 @@ START_TEST(test_real_exim_scenarios)
     expect(&lr, "sam@loop.test", "expired", -1, "(absent)", "recipient.domain_not_local");
     long i = find_rec(&lr, "sam@loop.test", "expired");
     ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
-    /* "** grey@greylisted.test: retry timeout exceeded" */
+    /* "** grey@greylisted.test: retry timeout exceeded": the last deferral reason is the
+     * record's diagnostic, so the cause stays the root cause (as with Postfix) */
     i = find_rec(&lr, "grey@greylisted.test", "expired");
     ck_assert_int_ge(i, 0);
     ck_assert_str_eq(fs(&lr, (size_t)i, "queue_id"), "1xWFVI-00003L-0d");
     ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
+    ck_assert_str_eq(fs(&lr, (size_t)i, "cause"), "greylisting");
+    ck_assert_int_eq(fi(&lr, (size_t)i, "line"), 139);
+    expect(&lr, "pat@ratelimit.test", "expired", 450, "4.7.1", "rate.limit_exceeded");
+    expect(&lr, "erin@refused.test", "expired", -1, "(absent)", "network.connection_refused");
 
     /* every notification delivered to the sender names the message it reports on */
     size_t notes = 0;
