@@ -687,12 +687,22 @@ static int rec_from_hdr(ctx *c, bounce_record_t *r, int f, const char *blk, size
         clean_addr(&s, &n);
     } else if (kind == 2) {
         const char *semi = memchr(s, ';', n);
+        int unix_type;
         trim(&s, &n);
+        unix_type = semi && starts_ci(s, n, "x-unix");
         if (semi && semi - s < 20 && !memchr(s, ' ', (size_t)(semi - s))) {
             n -= (size_t)(semi + 1 - s);
             s = semi + 1;
         }
         trim(&s, &n);
+        if (unix_type && n && n <= 3 && (s[0] >= '0' && s[0] <= '9') &&
+            (n < 2 || (s[1] >= '0' && s[1] <= '9')) && (n < 3 || (s[2] >= '0' && s[2] <= '9'))) {
+            /* "X-Unix; 255": the exit status of a local delivery program (pipe, LDA),
+             * not a reply code; say it in Sendmail's own words */
+            char buf[40];
+            int bl = snprintf(buf, sizeof buf, "unknown mailer error %.*s", (int)n, s);
+            return bounce__record_set(r, f, buf, (size_t)bl) < 0 ? -1 : 1;
+        }
     } else {
         trim(&s, &n);
     }
@@ -1265,6 +1275,22 @@ static void cand_diags(ctx *c)
                     c->c[i].dlen = c->human_len - last;
                 }
             }
+        }
+    }
+    {
+        /* Apache James (and Verizon's vtext gateway built on it): "Error message below:",
+         * the reply, then "Message details:" with the recipient in an "RCPT TO:" line; the
+         * diagnostic is the reply block before the details, not the text after the address */
+        const char *em = find_ci(t, c->human_len, "error message below:");
+        if (em) {
+            size_t from = (size_t)(em - t) + 20, to;
+            const char *md = find_ci(em, c->human_len - (size_t)(em - t), "message details:");
+            to = md ? (size_t)(md - t) : c->human_len;
+            for (i = 0; i < c->nc && to > from; i++)
+                if (c->c[i].line_off >= to) {
+                    c->c[i].diag = t + from;
+                    c->c[i].dlen = to - from;
+                }
         }
     }
 }
