@@ -75,18 +75,23 @@ struct table {
     uint64_t other_n, other_fail; /* counts of keys that did not fit */
 };
 
+/* Eight bytes a step (keys are short: domains, addresses); seeded per report. */
 static uint32_t hash_bytes(const char *p, size_t len, uint32_t seed)
 {
-    uint32_t h = 2166136261u ^ seed;
-    size_t i;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 16777619u;
+    uint64_t h = (0x9e3779b97f4a7c15ull ^ seed) + len, w;
+    while (len >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        len -= 8;
     }
-    h ^= h >> 15;
-    h *= 0x2c1b3c6du;
-    h ^= h >> 12;
-    return h;
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> 32);
 }
 
 static void tab_free(struct table *t)
@@ -337,8 +342,10 @@ static size_t lower_copy(char *buf, const char *s, size_t len)
     size_t i;
     if (len > REPORT_KEY_MAX)
         len = REPORT_KEY_MAX;
-    for (i = 0; i < len; i++)
-        buf[i] = (char)bounce__ascii_lower((unsigned char)s[i]);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[i] = (char)(c - 'A' < 26u ? c + 32 : c);
+    }
     return len;
 }
 
@@ -357,17 +364,60 @@ static size_t domain_of(const char *a, size_t len, char *buf)
 }
 
 /* A relay that is this machine or a local transport (not a remote SMTP server). */
+/* s[i..len) starts with the lower-case word w, ignoring case */
+static int word_at(const char *s, size_t len, size_t i, const char *w, size_t wn)
+{
+    size_t j;
+    if (len - i < wn)
+        return 0;
+    for (j = 0; j < wn; j++) {
+        unsigned char c = (unsigned char)s[i + j];
+        if ((c - 'A' < 26u ? c + 32 : c) != (unsigned char)w[j])
+            return 0;
+    }
+    return 1;
+}
+
+/* Contains "127.", "[::1]", "localhost", "private/" or "none" (any case); else has no dot
+ * and no bracket ("local", "virtual", "dovecot", "lmtp" transports). One pass: it runs for
+ * every delivered record. */
 static int is_local_relay(const char *s, size_t len)
 {
-    static const char *const local_words[] = {"127.", "[::1]", "localhost", "private/", "none"};
     size_t i;
+    int dot_or_bracket = 0;
     if (len == 0)
         return 1;
-    for (i = 0; i < BOUNCE__ARRAY_LEN(local_words); i++)
-        if (bounce__memcasestr(s, len, local_words[i]))
-            return 1;
-    /* "local", "virtual", "dovecot", "lmtp" transports: no dot, no bracket */
-    return memchr(s, '.', len) == NULL && memchr(s, '[', len) == NULL;
+    for (i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '.':
+            dot_or_bracket = 1;
+            break;
+        case '1':
+            if (word_at(s, len, i, "127.", 4))
+                return 1;
+            break;
+        case '[':
+            dot_or_bracket = 1;
+            if (word_at(s, len, i, "[::1]", 5))
+                return 1;
+            break;
+        case 'l': case 'L':
+            if (word_at(s, len, i, "localhost", 9))
+                return 1;
+            break;
+        case 'p': case 'P':
+            if (word_at(s, len, i, "private/", 8))
+                return 1;
+            break;
+        case 'n': case 'N':
+            if (word_at(s, len, i, "none", 4))
+                return 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return !dot_or_bracket;
 }
 
 static int starts_with(const char *s, const char *prefix)
