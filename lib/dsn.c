@@ -1273,6 +1273,41 @@ static void cand_diags(ctx *c)
                 if (last < c->human_len && c->human_len - last > n) {
                     c->c[i].diag = t + last;
                     c->c[i].dlen = c->human_len - last;
+                } else {
+                    /* nothing after any address (Lotus Notes' "Failure Reasons" block, au
+                     * EZweb): the reason is the paragraph just above the first address */
+                    size_t first = c->c[i].line_off, b, lim;
+                    int seen = 0; /* a non-blank line was taken */
+                    for (j = 0; j < c->nc; j++)
+                        if (c->c[j].line_off < first)
+                            first = c->c[j].line_off;
+                    lim = first > 1024 ? first - 1024 : 0;
+                    b = first;
+                    while (b > lim) {
+                        /* step back one line; stop at a blank line above the paragraph */
+                        size_t e = b, ls;
+                        if (t[e - 1] == '\n')
+                            e--;
+                        if (e > lim && t[e - 1] == '\r')
+                            e--;
+                        ls = e;
+                        while (ls > lim && t[ls - 1] != '\n' && t[ls - 1] != '\r')
+                            ls--;
+                        {
+                            size_t q = ls;
+                            while (q < e && is_space((unsigned char)t[q]))
+                                q++;
+                            if (q >= e && seen)
+                                break;
+                            if (q < e)
+                                seen = 1;
+                        }
+                        b = ls;
+                    }
+                    if (b < first) {
+                        c->c[i].diag = t + b;
+                        c->c[i].dlen = first - b;
+                    }
                 }
             }
         }
