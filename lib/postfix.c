@@ -61,9 +61,30 @@ static const char *rfind(const char *h, size_t hn, const char *nd, size_t nn)
     return NULL;
 }
 
+/* byte classes for the hot scanning loops (one table lookup per byte) */
+enum { C_ALNUM = 1, C_SEP = 2 /* ' ' ',' */, C_KEYEND = 4 /* '=' ' ' ',' */ };
+#define D C_ALNUM
+#define U C_ALNUM
+static const unsigned char byte_class[256] = {
+    [' '] = C_SEP | C_KEYEND, [','] = C_SEP | C_KEYEND, ['='] = C_KEYEND,
+    ['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D, ['5'] = D, ['6'] = D, ['7'] = D,
+    ['8'] = D, ['9'] = D,
+    ['A'] = U, ['B'] = U, ['C'] = U, ['D'] = U, ['E'] = U, ['F'] = U, ['G'] = U, ['H'] = U,
+    ['I'] = U, ['J'] = U, ['K'] = U, ['L'] = U, ['M'] = U, ['N'] = U, ['O'] = U, ['P'] = U,
+    ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U, ['W'] = U, ['X'] = U,
+    ['Y'] = U, ['Z'] = U,
+    ['a'] = U, ['b'] = U, ['c'] = U, ['d'] = U, ['e'] = U, ['f'] = U, ['g'] = U, ['h'] = U,
+    ['i'] = U, ['j'] = U, ['k'] = U, ['l'] = U, ['m'] = U, ['n'] = U, ['o'] = U, ['p'] = U,
+    ['q'] = U, ['r'] = U, ['s'] = U, ['t'] = U, ['u'] = U, ['v'] = U, ['w'] = U, ['x'] = U,
+    ['y'] = U, ['z'] = U,
+};
+#undef D
+#undef U
+#define CLASS(c) byte_class[(unsigned char)(c)]
+
 static int is_alnum(int c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    return (CLASS(c) & C_ALNUM) != 0;
 }
 
 static int is_digit(int c)
@@ -143,8 +164,8 @@ static int finish(void *state, bounce_stream_t *s)
 /* queue id: 5..39 alphanumerics followed by ": " */
 static size_t queue_id(const char *p, size_t n)
 {
-    size_t i = 0;
-    while (i < n && i < BOUNCE__TRK_ID_MAX && is_alnum((unsigned char)p[i]))
+    size_t i = 0, lim = n < BOUNCE__TRK_ID_MAX ? n : BOUNCE__TRK_ID_MAX;
+    while (i < lim && (CLASS(p[i]) & C_ALNUM))
         i++;
     if (i >= 5 && i < BOUNCE__TRK_ID_MAX && i + 1 < n && p[i] == ':' && p[i + 1] == ' ')
         return i;
@@ -162,14 +183,14 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
     memset(kv, 0, sizeof *kv);
     size_t i = 0;
     while (i < n) {
-        while (i < n && (p[i] == ' ' || p[i] == ','))
+        while (i < n && (CLASS(p[i]) & C_SEP))
             i++;
         size_t ks = i;
-        while (i < n && p[i] != '=' && p[i] != ' ' && p[i] != ',')
+        while (i < n && !(CLASS(p[i]) & C_KEYEND))
             i++;
         if (i >= n || p[i] != '=') {
             /* not a key: skip the word */
-            while (i < n && p[i] != ' ' && p[i] != ',')
+            while (i < n && !(CLASS(p[i]) & C_SEP))
                 i++;
             continue;
         }
@@ -194,7 +215,7 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
             v.n = end - i;
             i = end;
         } else if (key.n == 6 && memcmp(key.p, "status", 6) == 0) {
-            while (i < n && p[i] != ' ' && p[i] != ',')
+            while (i < n && !(CLASS(p[i]) & C_SEP))
                 i++;
             v.n = (size_t)(p + i - v.p);
             kv->status = v;
@@ -206,7 +227,7 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
             i = c ? (size_t)(c - p) : n;
             v.n = (size_t)(p + i - v.p);
         } else {
-            while (i < n && p[i] != ',' && p[i] != ' ')
+            while (i < n && !(CLASS(p[i]) & C_SEP))
                 i++;
             v.n = (size_t)(p + i - v.p);
         }
@@ -562,8 +583,9 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
         }
     const char *m = sl.msg;
     size_t mn = sl.msg_len;
-    if (has_prefix(m, mn, LIT("warning: ")) || has_prefix(m, mn, LIT("fatal: ")) ||
-        has_prefix(m, mn, LIT("panic: ")) || has_prefix(m, mn, LIT("error: ")))
+    if (mn && (m[0] == 'w' || m[0] == 'f' || m[0] == 'p' || m[0] == 'e') &&
+        (has_prefix(m, mn, LIT("warning: ")) || has_prefix(m, mn, LIT("fatal: ")) ||
+         has_prefix(m, mn, LIT("panic: ")) || has_prefix(m, mn, LIT("error: "))))
         return 1;
     span qid = {NULL, 0};
     if (has_prefix(m, mn, LIT("NOQUEUE: "))) {
