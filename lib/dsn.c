@@ -21,7 +21,7 @@
 
 #define MAX_RCPTS 10000
 #define TEXT_CAP (256u * 1024u) /* decoded human text kept per message */
-#define DIAG_CAP 1200           /* diagnostic text kept per recipient */
+#define DIAG_CAP 2048           /* diagnostic text kept per recipient */
 #define DS_CAP (8u * 1024u * 1024u) /* delivery-status fields kept per message */
 #define MAX_WARNINGS 32
 
