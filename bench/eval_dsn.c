@@ -271,6 +271,22 @@ static const struct {
      "Amazon SES 'Email address is not verified': the sender identity is refused (rejected)."},
     {NULL, "expired", "undefined", NULL,
      "a delay warning ('will be retried') without any reason: not expired yet."},
+    {NULL, "userunknown", "filtered", "recipient.unknown_user",
+     "an unknown-user reply given after DATA by a provider Sisimai has a module for (Yahoo's "
+     "'dd This user doesn't have an account', La Poste's 'Adresse destinataire invalide'): "
+     "the labels use that provider knowledge; libbounce applies the stage rule (an "
+     "unknown-user answer after DATA is the receiver's filter) the same to every server."},
+    {NULL, "rejected", "filtered", "recipient.unknown_user",
+     "'550 Unknown user' / 'All recipient addresses rejected' after DATA: Sisimai's NTT docomo "
+     "and m-FILTER modules read it as the recipient refusing this sender (rejected); nothing in "
+     "the text names the sender, so libbounce keeps its stage rule (filtered)."},
+    {NULL, "onhold", "undefined", NULL,
+     "a diagnostic no rule explains (a Notes/Domino notice in Japanese): Sisimai calls any "
+     "unexplained non-empty diagnostic onhold; libbounce says undefined (nothing is known)."},
+    {NULL, "networkerror", "expired", "network.connection_timeout",
+     "qmail's 'wasn't able to establish an SMTP connection ... in the queue too long': the "
+     "same wording is labelled expired elsewhere in the corpus; libbounce says expired for "
+     "both (the MTA retried until the message's lifetime ran out)."},
 };
 
 /* The rules the lead plans for lib/classify.c, simulated on a record's result, in the form
