@@ -145,11 +145,99 @@ void bounce__format_time(int64_t t, char *buf)
         memcpy(buf, y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z", 21);
         return;
     }
-    snprintf(buf, 48, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600),
-             (int)(secs / 60 % 60), (int)(secs % 60));
+    /* "%04d-%02d-%02dT%02d:%02d:%02dZ" without snprintf (it runs for every JSON record) */
+    {
+        int v[6] = {(int)y, (int)m, (int)d, (int)(secs / 3600), (int)(secs / 60 % 60),
+                    (int)(secs % 60)};
+        static const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
+        char *p = buf;
+        int i;
+        p[0] = (char)('0' + v[0] / 1000);
+        p[1] = (char)('0' + v[0] / 100 % 10);
+        p[2] = (char)('0' + v[0] / 10 % 10);
+        p[3] = (char)('0' + v[0] % 10);
+        p[4] = sep[0];
+        p += 5;
+        for (i = 1; i < 6; i++) {
+            p[0] = (char)('0' + v[i] / 10);
+            p[1] = (char)('0' + v[i] % 10);
+            p[2] = sep[i];
+            p += 3;
+        }
+        *p = '\0';
+    }
 }
 
 /* ---- JSON objects ---- */
+
+/* bounce__json_string() with a fast path: printable ASCII without '"' and '\\' (keys, most
+ * values, remediation texts) is copied as is after a check of 8 bytes a step; anything
+ * else goes to bounce__json_string(), so the output is the same. */
+static int json_str(bounce__buf *b, const char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w, q, bs;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        bs = w ^ (ones * '\\');
+        if (((w - ones * 0x20) & ~w & highs) | (w & highs) | ((q - ones) & ~q & highs) |
+            ((bs - ones) & ~bs & highs))
+            return bounce__json_string(b, s, len);
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            return bounce__json_string(b, s, len);
+    }
+    if (bounce__buf_reserve(b, len + 2) < 0)
+        return -1;
+    b->p[b->len++] = '"';
+    if (len)
+        memcpy(b->p + b->len, s, len);
+    b->len += len;
+    b->p[b->len++] = '"';
+    return 0;
+}
+
+/* "%lld" */
+static int put_int(bounce__buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return bounce__buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* "%.2f" of a finite v; by hand when v is non-negative, not huge and not within 1e-6 of a
+ * rounding tie (then printf's exact rounding cannot differ), else by printf. */
+static int put_num2(bounce__buf *b, double v)
+{
+    double x = v * 100.0, f;
+    uint64_t r;
+    char tmp[32], *p = tmp + sizeof tmp;
+    if (!(v >= 0.0 && v < 1e12) || signbit(v))
+        return bounce__buf_printf(b, "%.2f", v);
+    f = floor(x);
+    if (fabs(x - f - 0.5) < 1e-6)
+        return bounce__buf_printf(b, "%.2f", v);
+    r = (uint64_t)f + (x - f > 0.5);
+    *--p = (char)('0' + r % 10);
+    *--p = (char)('0' + r / 10 % 10);
+    *--p = '.';
+    r /= 100;
+    do {
+        *--p = (char)('0' + r % 10);
+        r /= 10;
+    } while (r);
+    return bounce__buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
 
 void bounce__jobj_init(bounce__jobj *j, uint32_t flags)
 {
@@ -185,7 +273,7 @@ void bounce__jobj_str(bounce__jobj *j, const char *key, const char *s, size_t le
     int rc;
     if (jobj_begin(j, key) < 0)
         return;
-    rc = bounce__json_string(&j->vals, s, len);
+    rc = json_str(&j->vals, s, len);
     if (rc > 0)
         j->lossy = 1;
     jobj_end(j, rc);
@@ -201,7 +289,7 @@ void bounce__jobj_int(bounce__jobj *j, const char *key, int64_t v)
 {
     if (jobj_begin(j, key) < 0)
         return;
-    jobj_end(j, bounce__buf_printf(&j->vals, "%lld", (long long)v));
+    jobj_end(j, put_int(&j->vals, v));
 }
 
 void bounce__jobj_num(bounce__jobj *j, const char *key, double v)
@@ -210,7 +298,7 @@ void bounce__jobj_num(bounce__jobj *j, const char *key, double v)
         return;
     if (!isfinite(v))
         v = 0;
-    jobj_end(j, bounce__buf_printf(&j->vals, "%.2f", v));
+    jobj_end(j, put_num2(&j->vals, v));
 }
 
 void bounce__jobj_bool(bounce__jobj *j, const char *key, int v)
@@ -251,7 +339,7 @@ int bounce__jobj_finish(bounce__jobj *j, bounce__buf *out)
     for (i = 0; i < j->n; i++) {
         if ((i && bounce__buf_putc(out, ',') < 0) ||
             (pretty && bounce__buf_puts(out, "\n  ") < 0) ||
-            bounce__json_string(out, j->kv[i].key, strlen(j->kv[i].key)) < 0 ||
+            json_str(out, j->kv[i].key, strlen(j->kv[i].key)) < 0 ||
             bounce__buf_puts(out, pretty ? ": " : ":") < 0 ||
             bounce__buf_append(out, j->vals.p + j->kv[i].off, j->kv[i].len) < 0) {
             rc = -1;
@@ -277,7 +365,7 @@ static int remedy_array(bounce__buf *b, const struct bounce_result *r, int mta)
         const char *s = bounce__kb_remedy(r->kb, r->cause, mta, i);
         if (!s)
             continue;
-        if ((!first && bounce__buf_putc(b, ',') < 0) || bounce__json_string(b, s, strlen(s)) < 0)
+        if ((!first && bounce__buf_putc(b, ',') < 0) || json_str(b, s, strlen(s)) < 0)
             return -1;
         first = 0;
     }
@@ -315,7 +403,7 @@ void bounce__jobj_result(bounce__jobj *j, const struct bounce_result *r, const c
             if (any)
                 rc |= bounce__buf_putc(&b, ',');
             any = 1;
-            rc |= bounce__json_string(&b, name, strlen(name)) < 0 ? -1 : 0;
+            rc |= json_str(&b, name, strlen(name)) < 0 ? -1 : 0;
             rc |= bounce__buf_putc(&b, ':');
             rc |= remedy_array(&b, r, m);
         }
@@ -357,6 +445,9 @@ int bounce__record_json(const bounce_record_t *r, uint32_t flags, bounce__buf *o
     char tbuf[48];
 
     bounce__jobj_init(&j, flags);
+    /* one allocation of a typical record's size instead of growing step by step (if it
+     * fails, the first value reports it) */
+    (void)bounce__buf_reserve(&j.vals, 2048);
     bounce__jobj_int(&j, "schema", 1);
     bounce__jobj_cstr(&j, "source", bounce_enum_name(BOUNCE_ENUM_SOURCE, r->source));
     if ((s = bounce__record_field(r, BOUNCE_FIELD_FILE, &len)))
@@ -400,6 +491,7 @@ bounce_status_t bounce_record_to_json(const bounce_record_t *rec, uint32_t flags
     bounce__buf b = {0};
     if (!rec || !out)
         return BOUNCE_E_INVAL;
+    (void)bounce__buf_reserve(&b, 4096); /* a typical record, remediation included */
     if (bounce__record_json(rec, flags, &b) < 0 || !(*out = bounce__buf_take(&b))) {
         bounce__buf_free(&b);
         return BOUNCE_E_NOMEM;
