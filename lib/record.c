@@ -170,6 +170,12 @@ void bounce__format_time(int64_t t, char *buf)
 
 /* ---- JSON objects ---- */
 
+/* a byte bounce__json_string() copies unchanged */
+static int json_plain(unsigned char c)
+{
+    return c - 0x20u < 0x60u && c != '"' && c != '\\';
+}
+
 /* bounce__json_string() with a fast path: printable ASCII without '"' and '\\' (keys, most
  * values, remediation texts) is copied as is after a check of 8 bytes a step; anything
  * else goes to bounce__json_string(), so the output is the same. */
@@ -186,11 +192,9 @@ static int json_str(bounce__buf *b, const char *s, size_t len)
             ((bs - ones) & ~bs & highs))
             return bounce__json_string(b, s, len);
     }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+    for (; i < len; i++)
+        if (!json_plain((unsigned char)s[i]))
             return bounce__json_string(b, s, len);
-    }
     if (bounce__buf_reserve(b, len + 2) < 0)
         return -1;
     b->p[b->len++] = '"';
@@ -332,6 +336,50 @@ int bounce__jobj_finish(bounce__jobj *j, bounce__buf *out)
     }
     if (j->flags & BOUNCE_JSON_CANONICAL)
         qsort(j->kv, (size_t)j->n, sizeof j->kv[0], kv_cmp);
+    if (!pretty) {
+        /* compact: one reservation, keys of plain bytes copied (the usual case) */
+        size_t need = 2, kl[BOUNCE__JOBJ_MAX];
+        int spilled = 0; /* an escaped key went beyond the reservation */
+        for (i = 0; i < j->n; i++) {
+            kl[i] = strlen(j->kv[i].key);
+            need += kl[i] + 4 + j->kv[i].len;
+        }
+        if (bounce__buf_reserve(out, need) < 0) {
+            rc = -1;
+            goto done;
+        }
+        out->p[out->len++] = '{';
+        for (i = 0; i < j->n; i++) {
+            const char *k = j->kv[i].key;
+            size_t x;
+            for (x = 0; x < kl[i] && json_plain((unsigned char)k[x]); x++)
+                ;
+            if (x == kl[i] &&
+                (!spilled || bounce__buf_reserve(out, kl[i] + 4 + j->kv[i].len) == 0)) {
+                /* fits the reservation: ',' '"' key '"' ':' value */
+                char *o = out->p + out->len;
+                if (i)
+                    *o++ = ',';
+                *o++ = '"';
+                memcpy(o, k, kl[i]);
+                o += kl[i];
+                *o++ = '"';
+                *o++ = ':';
+                memcpy(o, j->vals.p + j->kv[i].off, j->kv[i].len);
+                o += j->kv[i].len;
+                out->len = (size_t)(o - out->p);
+            } else if ((spilled = 1, i && bounce__buf_putc(out, ',') < 0) ||
+                       json_str(out, k, kl[i]) < 0 ||
+                       bounce__buf_putc(out, ':') < 0 ||
+                       bounce__buf_append(out, j->vals.p + j->kv[i].off, j->kv[i].len) < 0) {
+                rc = -1;
+                goto done;
+            }
+        }
+        if (bounce__buf_putc(out, '}') < 0)
+            rc = -1;
+        goto done;
+    }
     if (bounce__buf_putc(out, '{') < 0) {
         rc = -1;
         goto done;
