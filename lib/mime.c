@@ -344,6 +344,10 @@ static int encoded_word(const char *s, size_t n, size_t *used, bounce__buf *out)
             break;
         if (s[t_end] == '\n')
             return 0;
+        /* the next word's "=?" (not "=?=", the padding before "?="): this one never
+         * ends, and stopping here keeps a header of endless words linear */
+        if (s[t_end] == '=' && s[t_end + 1] == '?' && (t_end + 2 >= n || s[t_end + 2] != '='))
+            return 0;
     }
     if (t_end + 1 >= n)
         return 0;

@@ -388,6 +388,29 @@ START_TEST(test_million_recipients)
 }
 END_TEST
 
+/* RFC 2047 words that never end: each "=?" once, not a scan to the end of the header per
+ * word (80000 unterminated words in a 560 KB Subject took 12 s). */
+START_TEST(test_endless_encoded_words)
+{
+    bounce__buf in = {0}, out = {0};
+    size_t i;
+    double t0;
+    const char *s = "=?utf-8?B?YQ==?= =?a?q?x=?utf-8?q?b?=";
+    ck_assert_int_eq(bounce__mime_decode_words(s, strlen(s), &out), 0);
+    ck_assert_int_eq(bounce__buf_terminate(&out), 0);
+    ck_assert_str_eq(out.p, "a =?a?q?xb");
+    out.len = 0;
+    for (i = 0; i < 80000; i++)
+        ck_assert_int_eq(bounce__buf_append(&in, "=?a?q?x", 7), 0);
+    t0 = now();
+    ck_assert_int_eq(bounce__mime_decode_words(in.p, in.len, &out), 0);
+    ck_assert_msg(now() - t0 < 2.0, "80000 unterminated encoded words took %.2f s", now() - t0);
+    ck_assert_uint_eq(out.len, in.len);
+    bounce__buf_free(&in);
+    bounce__buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_api_misuse)
 {
     bounce_dsn_t *d = NULL;
@@ -482,6 +505,7 @@ Suite *bounce_test_dsn_suite(void)
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_huge_base64);
     tcase_add_test(tc, test_million_recipients);
+    tcase_add_test(tc, test_endless_encoded_words);
     tcase_add_test(tc, test_api_misuse);
     tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);
