@@ -67,9 +67,15 @@ struct tent {
     char key[];     /* klen bytes + NUL */
 };
 
+/* Open addressing; a slot holds the entry's hash next to its pointer, so a probe reads
+ * one cache line of the slot array and touches the entry only when the hash matches. */
+struct tslot {
+    struct tent *e; /* NULL = empty */
+    uint32_t hash;
+};
+
 struct table {
-    struct tent **slot;
-    uint32_t *hash; /* hash of slot[i]: probes compare it before touching the entry */
+    struct tslot *slots;
     size_t cap;     /* power of two, 0 = empty */
     size_t n;
     uint64_t other_n, other_fail; /* counts of keys that did not fit */
@@ -98,36 +104,29 @@ static void tab_free(struct table *t)
 {
     size_t i;
     for (i = 0; i < t->cap; i++)
-        bounce__free(t->slot[i]);
-    bounce__free(t->slot);
-    bounce__free(t->hash);
+        bounce__free(t->slots[i].e);
+    bounce__free(t->slots);
     memset(t, 0, sizeof *t);
 }
 
 static int tab_grow(struct table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64, i;
-    struct tent **s = bounce__calloc(cap, sizeof *s);
-    uint32_t *hs = bounce__malloc(cap * sizeof *hs);
-    if (!s || !hs) {
-        bounce__free(s);
-        bounce__free(hs);
+    struct tslot *s = bounce__calloc(cap, sizeof *s);
+    if (!s)
         return -1;
-    }
     for (i = 0; i < t->cap; i++) {
-        struct tent *e = t->slot[i];
+        struct tent *e = t->slots[i].e;
         size_t j;
         if (!e)
             continue;
-        for (j = e->hash & (cap - 1); s[j]; j = (j + 1) & (cap - 1))
+        for (j = e->hash & (cap - 1); s[j].e; j = (j + 1) & (cap - 1))
             ;
-        s[j] = e;
-        hs[j] = e->hash;
+        s[j].e = e;
+        s[j].hash = e->hash;
     }
-    bounce__free(t->slot);
-    bounce__free(t->hash);
-    t->slot = s;
-    t->hash = hs;
+    bounce__free(t->slots);
+    t->slots = s;
     t->cap = cap;
     return 0;
 }
@@ -143,11 +142,8 @@ static struct tent *tab_get(struct table *t, const char *k, size_t klen, uint32_
         klen = REPORT_TABKEY_MAX;
     h = hash_bytes(k, klen, seed);
     if (t->cap) {
-        for (j = h & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1)) {
-            if (t->hash[j] != h)
-                continue;
-            e = t->slot[j];
-            if (e->klen == klen && memcmp(e->key, k, klen) == 0) {
+        for (j = h & (t->cap - 1); (e = t->slots[j].e) != NULL; j = (j + 1) & (t->cap - 1)) {
+            if (t->slots[j].hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0) {
                 *st = 0;
                 return e;
             }
@@ -171,16 +167,16 @@ static struct tent *tab_get(struct table *t, const char *k, size_t klen, uint32_
     e->klen = (uint32_t)klen;
     e->hash = h;
     e->cause = -1;
-    for (j = h & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1))
+    for (j = h & (t->cap - 1); t->slots[j].e; j = (j + 1) & (t->cap - 1))
         ;
-    t->slot[j] = e;
-    t->hash[j] = h;
+    t->slots[j].e = e;
+    t->slots[j].hash = h;
     t->n++;
     *st = 1;
     return e;
 }
 
-/* Entries as an array (caller frees), sorted with cmp. */
+/* Entries as an array (caller frees), sorted with cmp (unsorted if cmp is NULL). */
 static struct tent **tab_list(const struct table *t, int (*cmp)(const void *, const void *))
 {
     struct tent **v = bounce__malloc((t->n ? t->n : 1) * sizeof *v);
@@ -188,10 +184,35 @@ static struct tent **tab_list(const struct table *t, int (*cmp)(const void *, co
     if (!v)
         return NULL;
     for (i = 0; i < t->cap; i++)
-        if (t->slot[i])
-            v[k++] = t->slot[i];
+        if (t->slots[i].e)
+            v[k++] = t->slots[i].e;
     if (cmp && k > 1)
         qsort(v, k, sizeof *v, cmp);
+    return v;
+}
+
+/* Like tab_list(), but only the first min(n, max) entries are in cmp order (the same as
+ * after a full sort: cmp is a total order); the rest follow in no order. Big tables
+ * (senders, domains) are not sorted whole for a top-10 list. */
+static struct tent **tab_top(const struct table *t, int (*cmp)(const void *, const void *),
+                             size_t max)
+{
+    struct tent **v;
+    size_t i, k;
+    if (max == 0 || t->n <= 4 * max + 16)
+        return tab_list(t, cmp);
+    if (!(v = tab_list(t, NULL)))
+        return NULL;
+    qsort(v, max, sizeof *v, cmp);
+    for (i = max; i < t->n; i++) {
+        struct tent *e = v[i], *last = v[max - 1];
+        if (cmp(&e, &last) >= 0)
+            continue;
+        for (k = max - 1; k > 0 && cmp(&e, &v[k - 1]) < 0; k--)
+            v[k] = v[k - 1];
+        v[k] = e;
+        v[i] = last;
+    }
     return v;
 }
 
@@ -689,7 +710,7 @@ static int list_top(bounce__buf *b, const struct table *t, size_t max,
     int rc = 0;
     if (!t->n)
         return 0;
-    v = tab_list(t, cmp);
+    v = tab_top(t, cmp, max);
     if (!v)
         return -1;
     for (i = 0; i < t->n && i < max && rc == 0; i++) {
@@ -740,7 +761,7 @@ static int diag_collect(bounce_report_t *r, struct diag_ctx *c)
     size_t i;
     struct tent *e;
     for (i = 0; i < r->causes.cap; i++) {
-        if (!(e = r->causes.slot[i]))
+        if (!(e = r->causes.slots[i].e))
             continue;
         switch (cause_family(e->key)) {
         case FAM_NET: c->net_n += e->n; break;
@@ -754,7 +775,7 @@ static int diag_collect(bounce_report_t *r, struct diag_ctx *c)
         }
     }
     for (i = 0; i < r->domains.cap; i++)
-        if ((e = r->domains.slot[i]) && e->fail)
+        if ((e = r->domains.slots[i].e) && e->fail)
             c->failing_domains++;
     for (i = 0; i < r->cause_dom.cap; i++) {
         const char *tab, *d;
@@ -762,7 +783,7 @@ static int diag_collect(bounce_report_t *r, struct diag_ctx *c)
         struct table *t = NULL;
         uint64_t n;
         int fam;
-        if (!(e = r->cause_dom.slot[i]))
+        if (!(e = r->cause_dom.slots[i].e))
             continue;
         tab = memchr(e->key, '\t', e->klen);
         if (!tab)
@@ -789,7 +810,7 @@ static int diag_collect(bounce_report_t *r, struct diag_ctx *c)
         const char *tab, *a;
         size_t al;
         char dom[REPORT_KEY_MAX + 1];
-        if (!(e = r->cause_rcpt.slot[i]))
+        if (!(e = r->cause_rcpt.slots[i].e))
             continue;
         tab = memchr(e->key, '\t', e->klen);
         if (!tab)
@@ -917,7 +938,7 @@ static int rule_rate(bounce_report_t *r, struct diag_ctx *c)
     struct tent **v;
     if (!c->rate.n)
         return 0;
-    v = tab_list(&c->rate, by_n);
+    v = tab_top(&c->rate, by_n, 1);
     if (!v)
         return -1;
     if (v[0]->n < RATE_MIN_RECORDS || share(v[0]->n, c->rate_n) < RATE_MIN_SHARE) {
@@ -945,12 +966,12 @@ static int rule_rate(bounce_report_t *r, struct diag_ctx *c)
 static int rule_compromised(bounce_report_t *r)
 {
     bounce__buf b = {0};
-    struct tent **v;
+    struct tent **v, *top = NULL;
     uint64_t *vol, median = 0;
     size_t i, k = 0;
     int rc = 0;
     if (r->senders.n) {
-        v = tab_list(&r->senders, by_n);
+        v = tab_list(&r->senders, NULL); /* only the top sender and the median are needed */
         vol = bounce__malloc(r->senders.n * sizeof *vol);
         if (!v || !vol) {
             bounce__free(v);
@@ -958,16 +979,17 @@ static int rule_compromised(bounce_report_t *r)
             return -1;
         }
         for (i = 0; i < r->senders.n; i++)
-            if (v[i]->klen)
+            if (v[i]->klen) {
                 vol[k++] = v[i]->n;
+                if (!top || by_n(&v[i], &top) < 0)
+                    top = v[i];
+            }
         if (k) {
             qsort(vol, k, sizeof *vol, cmp_u64);
             median = vol[k / 2];
         }
-        for (i = 0; i < r->senders.n && !v[i]->klen; i++)
-            ;
-        if (i < r->senders.n && share(v[i]->n, r->records) > COMPROMISED_MIN_SHARE &&
-            v[i]->n > COMPROMISED_MEDIAN_FACTOR * median && v[i]->fail >= COMPROMISED_MIN_FAILURES) {
+        if (top && share(top->n, r->records) > COMPROMISED_MIN_SHARE &&
+            top->n > COMPROMISED_MEDIAN_FACTOR * median && top->fail >= COMPROMISED_MIN_FAILURES) {
             rc = bounce__buf_printf(
                 &b,
                 "One sender, %s, accounts for %llu of %llu records (%.0f%%; the median sender "
@@ -979,11 +1001,11 @@ static int rule_compromised(bounce_report_t *r)
                 "mail: postqueue -j | jq -r 'select(.sender == \"%s\") | .queue_id' | "
                 "postsuper -d - (Exim: exiqgrep -i -f '%s' | xargs exim -Mrm). Do not delete "
                 "the whole queue.",
-                v[i]->key, (unsigned long long)v[i]->n, (unsigned long long)r->records,
-                100.0 * share(v[i]->n, r->records), (unsigned long long)median,
-                (unsigned long long)v[i]->fail, v[i]->key, v[i]->key);
+                top->key, (unsigned long long)top->n, (unsigned long long)r->records,
+                100.0 * share(top->n, r->records), (unsigned long long)median,
+                (unsigned long long)top->fail, top->key, top->key);
             if (rc == 0)
-                rc = add_finding(r, "security.compromised_account", 0.8, v[i]->n, &b);
+                rc = add_finding(r, "security.compromised_account", 0.8, top->n, &b);
         }
         bounce__free(v);
         bounce__free(vol);
@@ -1181,7 +1203,7 @@ static void age_hist(const bounce_report_t *r, struct tent **doms, size_t k,
     int64_t now_min = r->queue_now >= 0 ? r->queue_now / 60 : -((-r->queue_now + 59) / 60);
     size_t i, j;
     for (i = 0; i < r->qage.cap; i++) {
-        const struct tent *e = r->qage.slot[i];
+        const struct tent *e = r->qage.slots[i].e;
         int64_t minute;
         size_t dl, b;
         if (!e || e->klen < 1 + sizeof minute)
@@ -1351,7 +1373,7 @@ bounce_status_t bounce_report_to_json(const bounce_report_t *rc_, uint32_t flags
     (void)mta;
 
     /* domains by failures */
-    if (rc == 0 && !(v = tab_list(&r->domains, by_fail)))
+    if (rc == 0 && !(v = tab_top(&r->domains, by_fail, REPORT_TOP_JSON)))
         rc = -1;
     rc |= bounce__buf_putc(&arr, '[');
     for (i = 0; i < r->domains.n && i < REPORT_TOP_JSON && rc == 0; i++) {
@@ -1372,7 +1394,7 @@ bounce_status_t bounce_report_to_json(const bounce_report_t *rc_, uint32_t flags
     bounce__jobj_int(&top, "domains_other_records", (int64_t)r->domains.other_n);
 
     /* relays by failures */
-    if (rc == 0 && !(v = tab_list(&r->relays, by_n)))
+    if (rc == 0 && !(v = tab_top(&r->relays, by_n, REPORT_TOP_JSON)))
         rc = -1;
     rc |= bounce__buf_putc(&arr, '[');
     for (i = 0; i < r->relays.n && i < REPORT_TOP_JSON && rc == 0; i++) {
@@ -1389,7 +1411,7 @@ bounce_status_t bounce_report_to_json(const bounce_report_t *rc_, uint32_t flags
     v = NULL;
 
     /* senders by volume */
-    if (rc == 0 && !(v = tab_list(&r->senders, by_n)))
+    if (rc == 0 && !(v = tab_top(&r->senders, by_n, REPORT_TOP_JSON)))
         rc = -1;
     rc |= bounce__buf_putc(&arr, '[');
     for (i = 0; i < r->senders.n && i < REPORT_TOP_JSON && rc == 0; i++) {
@@ -1411,7 +1433,7 @@ bounce_status_t bounce_report_to_json(const bounce_report_t *rc_, uint32_t flags
     if (r->queue_records && rc == 0) {
         bounce__jobj q;
         k = r->domains.n < REPORT_TOP_JSON ? r->domains.n : REPORT_TOP_JSON;
-        v = tab_list(&r->domains, by_aux);
+        v = tab_top(&r->domains, by_aux, k);
         hist = bounce__calloc(k ? k : 1, sizeof *hist);
         if (!v || !hist)
             rc = -1;
@@ -1627,7 +1649,7 @@ bounce_status_t bounce_report_to_text(const bounce_report_t *rc_, int mta, char 
         v = NULL;
 
         rc |= heading(&b, "Top failing destination domains");
-        if (rc == 0 && !(v = tab_list(&r->domains, by_fail)))
+        if (rc == 0 && !(v = tab_top(&r->domains, by_fail, REPORT_TOP_TEXT)))
             rc = -1;
         rc |= bounce__buf_printf(&b, "  %8s %8s  %s\n", "failures", "records", "domain");
         for (i = 0; i < r->domains.n && i < REPORT_TOP_TEXT && rc == 0 && v[i]->fail; i++)
@@ -1638,7 +1660,7 @@ bounce_status_t bounce_report_to_text(const bounce_report_t *rc_, int mta, char 
 
         if (r->relays.n) {
             rc |= heading(&b, "Top relays / remote MTAs for failures");
-            if (rc == 0 && !(v = tab_list(&r->relays, by_n)))
+            if (rc == 0 && !(v = tab_top(&r->relays, by_n, REPORT_TOP_TEXT)))
                 rc = -1;
             for (i = 0; i < r->relays.n && i < REPORT_TOP_TEXT && rc == 0; i++)
                 rc |= bounce__buf_printf(&b, "  %8llu  %s\n", (unsigned long long)v[i]->n,
@@ -1650,7 +1672,7 @@ bounce_status_t bounce_report_to_text(const bounce_report_t *rc_, int mta, char 
 
     if (r->senders.n && rc == 0) {
         rc |= heading(&b, "Top senders");
-        if (!(v = tab_list(&r->senders, by_n)))
+        if (!(v = tab_top(&r->senders, by_n, REPORT_TOP_TEXT)))
             rc = -1;
         else
             rc |= bounce__buf_printf(&b, "  %8s %8s  %s\n", "records", "failures", "sender");
@@ -1667,7 +1689,7 @@ bounce_status_t bounce_report_to_text(const bounce_report_t *rc_, int mta, char 
         rc |= heading(&b, "Queue age by destination domain (minutes, like qshape)");
         rc |= bounce__buf_printf(&b, "  ages relative to the newest message, %s\n", t1);
         k = r->domains.n < REPORT_TOP_TEXT ? r->domains.n : REPORT_TOP_TEXT;
-        v = tab_list(&r->domains, by_aux);
+        v = tab_top(&r->domains, by_aux, k);
         hist = bounce__calloc(k ? k : 1, sizeof *hist);
         if (!v || !hist)
             rc = -1;
