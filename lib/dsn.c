@@ -23,6 +23,7 @@
 #define TEXT_CAP (256u * 1024u) /* decoded human text kept per message */
 #define DIAG_CAP 2048           /* diagnostic text kept per recipient */
 #define DS_CAP (8u * 1024u * 1024u) /* delivery-status fields kept per message */
+#define STAGE_SCAN_CAP (16u * 1024u * 1024u) /* text bytes searched for addresses per message */
 #define MAX_WARNINGS 32
 
 struct bounce_dsn {
@@ -63,6 +64,7 @@ typedef struct ctx {
     int scan_weak;        /* candidates being added come from the loose scan */
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
+    size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
 } ctx;
 
 /* ------------------------------------------------------------------ small helpers */
@@ -543,13 +545,15 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
     *cmd = NULL;
     if (!t || !c->human_len)
         return 0;
-    if (a && al >= 3) {
+    if (a && al >= 3 && c->stage_scan < STAGE_SCAN_CAP) {
         for (k = 0; k + al <= c->human_len; k++) {
             if (t[k] == a[0] && addr_eq(t + k, al, a, al)) {
                 size_t n = c->human_len - k < 700 ? c->human_len - k : 700;
+                c->stage_scan += k;
                 return detect_stage(t + k, n, cmd);
             }
         }
+        c->stage_scan += k;
     }
     if (c->d->nrec == 1)
         return detect_stage(t, c->human_len < 4096 ? c->human_len : 4096, cmd);
