@@ -131,16 +131,26 @@ static int tab_grow(struct table *t)
     return 0;
 }
 
-/* Find or insert. *st: 1 inserted, 0 found, -1 out of memory, -2 table full (NULL return). */
-static struct tent *tab_get(struct table *t, const char *k, size_t klen, uint32_t seed, int *st)
+/* Start loading the slot of hash h (big tables miss the caches; the caller has other
+ * work to do meanwhile). */
+static void tab_prefetch(const struct table *t, uint32_t h)
 {
-    uint32_t h;
+#if defined(__GNUC__)
+    if (t->cap)
+        __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+#else
+    (void)t;
+    (void)h;
+#endif
+}
+
+/* Find or insert k (klen <= REPORT_TABKEY_MAX) of hash h = hash_bytes(k, klen, seed).
+ * *st: 1 inserted, 0 found, -1 out of memory, -2 table full (NULL return). */
+static struct tent *tab_get_h(struct table *t, const char *k, size_t klen, uint32_t h, int *st)
+{
     size_t j;
     struct tent *e;
 
-    if (klen > REPORT_TABKEY_MAX)
-        klen = REPORT_TABKEY_MAX;
-    h = hash_bytes(k, klen, seed);
     if (t->cap) {
         for (j = h & (t->cap - 1); (e = t->slots[j].e) != NULL; j = (j + 1) & (t->cap - 1)) {
             if (t->slots[j].hash == h && e->klen == klen && memcmp(e->key, k, klen) == 0) {
@@ -479,12 +489,13 @@ static const char *record_cause_id(const bounce_record_t *rec)
     return id ? id : "unknown";
 }
 
-/* Count into a table; out-of-memory -> -1; a full table counts as "other". */
-static int count(bounce_report_t *r, struct table *t, const char *k, size_t klen, uint64_t n,
-                 uint64_t fail, uint64_t aux, struct tent **out)
+/* Count into a table; out-of-memory -> -1; a full table counts as "other".
+ * count_h: with the key's hash already computed (klen <= REPORT_TABKEY_MAX). */
+static int count_h(struct table *t, const char *k, size_t klen, uint32_t h, uint64_t n,
+                   uint64_t fail, uint64_t aux, struct tent **out)
 {
     int st;
-    struct tent *e = tab_get(t, k, klen, r->seed, &st);
+    struct tent *e = tab_get_h(t, k, klen, h, &st);
     if (out)
         *out = e;
     if (st == -1)
@@ -498,6 +509,14 @@ static int count(bounce_report_t *r, struct table *t, const char *k, size_t klen
     e->fail += fail;
     e->aux += aux;
     return st;
+}
+
+static int count(bounce_report_t *r, struct table *t, const char *k, size_t klen, uint64_t n,
+                 uint64_t fail, uint64_t aux, struct tent **out)
+{
+    if (klen > REPORT_TABKEY_MAX)
+        klen = REPORT_TABKEY_MAX;
+    return count_h(t, k, klen, hash_bytes(k, klen, r->seed), n, fail, aux, out);
 }
 
 /* The blocklist a rejection names ("blocked using zen.spamhaus.org", "listed in
@@ -533,9 +552,10 @@ static size_t blocklist_name(const char *t, size_t len, char *out)
 
 bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec)
 {
-    char dom[REPORT_KEY_MAX + 1], key[REPORT_TABKEY_MAX];
+    char dom[REPORT_KEY_MAX + 1], key[REPORT_TABKEY_MAX], skey[REPORT_KEY_MAX + 1];
     const char *rcpt, *snd, *relay, *cause;
-    size_t rlen = 0, slen = 0, relen = 0, dlen = 0, clen, k;
+    size_t rlen = 0, slen = 0, relen = 0, dlen = 0, clen, k, sk = 0;
+    uint32_t sh = 0;
     int fail, queue, fam;
     struct tent *e;
 
@@ -557,6 +577,12 @@ bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec
     }
     rcpt = bounce__record_field(rec, BOUNCE_FIELD_RECIPIENT, &rlen);
     snd = bounce__record_field(rec, BOUNCE_FIELD_SENDER, &slen);
+    if (snd) {
+        /* the senders table is the big one: start loading its slot now */
+        sk = lower_copy(skey, snd, slen);
+        sh = hash_bytes(skey, sk, r->seed);
+        tab_prefetch(&r->senders, sh);
+    }
     relay = bounce__record_field(rec, BOUNCE_FIELD_RELAY, &relen);
     if (!relay || !relen)
         relay = bounce__record_field(rec, BOUNCE_FIELD_REMOTE_MTA, &relen);
@@ -577,10 +603,9 @@ bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec
 
     /* senders (records and failures) */
     if (snd) {
-        k = lower_copy(key, snd, slen);
-        if (k == 0 && (fail || queue))
+        if (sk == 0 && (fail || queue))
             r->null_sender_stuck++;
-        if (count(r, &r->senders, key, k, 1, (uint64_t)fail, 0, NULL) < 0)
+        if (count_h(&r->senders, skey, sk, sh, 1, (uint64_t)fail, 0, NULL) < 0)
             return BOUNCE_E_NOMEM;
     }
     /* destination domains */
