@@ -1110,6 +1110,8 @@ static size_t recipient_label(const char *s, size_t n)
 static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
 {
     size_t i;
+    if (c->capped && c->nc >= MAX_RCPTS) /* full: no scan of all kept per further address */
+        return 0;
     for (i = 0; i < c->nc; i++)
         if (addr_eq(c->c[i].addr, c->c[i].alen, a, an))
             return 0;
@@ -1263,7 +1265,7 @@ static void cand_diags(ctx *c)
             /* only punctuation after the address: take the text after the last candidate */
             const char *s = c->c[i].diag;
             size_t n = c->c[i].dlen, k, alnum = 0;
-            for (k = 0; k < n; k++)
+            for (k = 0; k < n && alnum < 4; k++) /* not to the end of the text per candidate */
                 if ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
                     (s[k] >= '0' && s[k] <= '9'))
                     alnum++;
