@@ -428,10 +428,11 @@ static int one_line(bounce_stream_t *s, const char *line, size_t len)
 
 bounce_status_t bounce_stream_feed(bounce_stream_t *s, const char *buf, size_t len)
 {
-    const char *p = buf, *end = buf + len;
+    const char *p = buf, *end;
 
     if (!s || (!buf && len))
         return BOUNCE_E_INVAL;
+    end = len ? buf + len : buf; /* after the check: no arithmetic on a NULL buf */
     if (s->finished)
         return BOUNCE_E_STATE;
     s->stat[BOUNCE_STAT_BYTES] += len;

@@ -143,6 +143,11 @@ START_TEST(test_stream_misuse)
     ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), 99, 0, &s), BOUNCE_E_INVAL);
     ck_assert_int_eq(bounce_stream_feed(NULL, "x", 1), BOUNCE_E_INVAL);
     ck_assert_ptr_null(bounce_stream_next(NULL));
+    /* a NULL buffer with a length: no pointer arithmetic on NULL (UBSan) before the check */
+    ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), BOUNCE_STREAM_LOG, 0, &s), BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_feed(s, NULL, 1), BOUNCE_E_INVAL);
+    ck_assert_int_eq(bounce_stream_feed(s, NULL, 0), BOUNCE_OK);
+    bounce_stream_free(s);
     bounce_stream_free(NULL);
 }
 END_TEST

@@ -411,7 +411,7 @@ START_TEST(test_many_recipients_long_text)
     ck_assert_int_eq(bounce__buf_puts(&b, "--Z--\n"), 0);
     t0 = now();
     d = parse(b.p, b.len, NULL);
-    ck_assert_msg(now() - t0 < 3.0, "10000 recipients and 250 KB of text took %.2f s", now() - t0);
+    ck_assert_msg(now() - t0 < 10.0, "10000 recipients and 250 KB of text took %.2f s", now() - t0);
     ck_assert_uint_eq(bounce_dsn_record_count(d), 10000);
     bounce_dsn_free(d);
     bounce__buf_free(&b);
