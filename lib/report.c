@@ -375,7 +375,7 @@ static size_t lower_copy(char *buf, const char *s, size_t len)
         len = REPORT_KEY_MAX;
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        buf[i] = (char)bounce__ascii_lower(c);
+        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* inline: runs per key byte */
     }
     return len;
 }
@@ -403,7 +403,7 @@ static int word_at(const char *s, size_t len, size_t i, const char *w, size_t wn
         return 0;
     for (j = 0; j < wn; j++) {
         unsigned char c = (unsigned char)s[i + j];
-        if (bounce__ascii_lower(c) != (unsigned char)w[j])
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)w[j])
             return 0;
     }
     return 1;
