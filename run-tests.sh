@@ -49,7 +49,7 @@ step "ASan + UBSan build and make check"
 rm -rf build-asan && mkdir build-asan && cd build-asan
 ../configure -q --enable-asan --enable-ubsan
 make -j"$jobs" >/dev/null
-BOUNCE_SKIP_MTA=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check || { cat test-suite.log; exit 1; }
+CK_DEFAULT_TIMEOUT=120 BOUNCE_SKIP_MTA=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check || { cat test-suite.log; exit 1; }
 cd "$top"
 
 step "all tests passed"
