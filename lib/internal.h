@@ -156,6 +156,9 @@ const char *bounce__record_field(const bounce_record_t *r, int field, size_t *le
 /* Deep copy (dst initialised or reset first). 0 ok, -1 nomem. */
 int bounce__record_copy(bounce_record_t *dst, const bounce_record_t *src) BOUNCE__HIDDEN;
 /* Classify from the record's diagnostic, reply code, enhanced code, stage and status.
+ * Contract relied on by the per-stream result cache (stream.c, classify_cached): for
+ * delivered records everything but the reply and enhanced codes is fixed by the status,
+ * so the cache keys delivered records on those codes alone; change both together.
  * The status decides delivered/feedback/autoreply/expired and the severity
  * (bounced/rejected -> permanent, deferred/queued/... -> transient). */
 void bounce__record_classify(bounce_record_t *r, const bounce_kb_t *kb) BOUNCE__HIDDEN;
