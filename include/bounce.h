@@ -913,7 +913,8 @@ BOUNCE_API bounce_status_t bounce_stream_set_reference_time(bounce_stream_t *s, 
 
 /**
  * @brief Set a numeric option: BOUNCE_OPT_MAX_IN_FLIGHT (default 100000),
- * BOUNCE_OPT_MAX_LINE (default 65536 bytes).
+ * BOUNCE_OPT_MAX_LINE (default 65536 bytes for logs, 16 MiB for queue listings, where a
+ * `postqueue -j` message is one line).
  * @param[in] s the stream
  * @param[in] opt the option
  * @param[in] value its value

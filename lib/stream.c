@@ -82,7 +82,8 @@ bounce_status_t bounce_stream_new(const bounce_kb_t *kb, uint32_t kind, int form
     s->kind = kind;
     s->ref_time = (int64_t)time(NULL);
     s->max_in_flight = 100000;
-    s->max_line = 65536;
+    /* a postqueue -j message is one JSON line holding all its recipients */
+    s->max_line = kind == BOUNCE_STREAM_QUEUE ? (size_t)16 << 20 : 65536;
     if (format != BOUNCE_FORMAT_AUTO) {
         for (i = 0; i < BOUNCE__ARRAY_LEN(all_ops); i++)
             if (all_ops[i]->format == format && all_ops[i]->kind == kind)

@@ -329,6 +329,35 @@ START_TEST(pj_real_postfix)
 }
 END_TEST
 
+/* A postqueue -j message is one JSON line: 3000 recipients (~150 KB) must not be cut at the
+ * log line limit. */
+START_TEST(pj_many_recipients)
+{
+    bounce_stream_t *s = NULL;
+    const bounce_record_t *r;
+    size_t n = 0, i;
+    char *line = malloc(3000 * 160 + 512), *p = line;
+    ck_assert_ptr_nonnull(line);
+    p += sprintf(p, "{\"queue_name\": \"deferred\", \"queue_id\": \"4AbCdE1234\", "
+                    "\"arrival_time\": 1795600000, \"message_size\": 900, \"sender\": \"a@example.com\", "
+                    "\"recipients\": [");
+    for (i = 0; i < 3000; i++)
+        p += sprintf(p, "%s{\"address\": \"u%zu@example.net\", \"delay_reason\": \"connect to "
+                        "mx.example.net[192.0.2.1]:25: Connection timed out\"}", i ? ", " : "", i);
+    p += sprintf(p, "]}\n");
+    ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), BOUNCE_STREAM_QUEUE, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_feed(s, line, (size_t)(p - line)), BOUNCE_OK);
+    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
+    while ((r = bounce_stream_next(s)))
+        n++;
+    ck_assert_int_eq(bounce_stream_format(s), BOUNCE_FORMAT_POSTQUEUE_JSON);
+    ck_assert_uint_eq(n, 3000);
+    ck_assert_uint_eq(bounce_stream_stat(s, BOUNCE_STAT_TRUNCATED), 0);
+    bounce_stream_free(s);
+    free(line);
+}
+END_TEST
+
 Suite *bounce_test_postqueue_suite(void)
 {
     Suite *s = suite_create("postqueue");
@@ -347,6 +376,7 @@ Suite *bounce_test_postqueue_suite(void)
     tcase_add_test(tc, pj_basic);
     tcase_add_test(tc, detect_formats);
     tcase_add_test(tc, pj_real_postfix);
+    tcase_add_test(tc, pj_many_recipients);
     suite_add_tcase(s, tc);
     return s;
 }
