@@ -452,7 +452,7 @@ BOUNCE_API bounce_status_t bounce_reply_extract(const char *text, size_t len, in
 
 /**
  * @brief Classify a diagnostic text.
- * @param[in] kb the knowledge base (must outlive the result)
+ * @param[in] kb the knowledge base (must outlive the result), or NULL for the built-in one
  * @param[in] text diagnostic or reply text (need not be NUL-terminated; may be empty)
  * @param[in] len its length
  * @param[in] reply_code SMTP reply code if known separately, else 0
@@ -751,7 +751,7 @@ typedef enum bounce_dsn_field {
  * @brief Parse one bounce message and classify every recipient.
  *
  * Malformed input is not an error: it yields what could be read plus warnings.
- * @param[in] kb knowledge base (must outlive the result)
+ * @param[in] kb knowledge base (must outlive the result), or NULL for the built-in one
  * @param[in] buf the raw message (need not be NUL-terminated, may contain NUL)
  * @param[in] len its length
  * @param[in] name file name stored in the records' `file` field, or NULL
@@ -874,7 +874,8 @@ typedef enum bounce_stat {
 
 /**
  * @brief Create a streaming parser.
- * @param[in] kb knowledge base used to classify records (must outlive the stream)
+ * @param[in] kb knowledge base used to classify records (must outlive the stream), or NULL
+ *            for the built-in one
  * @param[in] kind BOUNCE_STREAM_LOG or BOUNCE_STREAM_QUEUE
  * @param[in] format a bounce_format_t; BOUNCE_FORMAT_AUTO detects it
  * @param[out] out the stream @owned{bounce_stream_free}

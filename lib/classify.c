@@ -595,7 +595,14 @@ void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
         break;
     }
     refine_reason(rec, kb);
-    r->hard_bounce = r->severity == BOUNCE_SEVERITY_PERMANENT && r->action == BOUNCE_ACTION_SUPPRESS;
+    /* hard bounce (doc/kb-format.md, "Record context"): a permanent failure of a cause whose
+     * action is suppress, still reported with the cause's own reason (not re-read by the
+     * record's context, e.g. an unknown user at DATA is filtered), and not ended by a
+     * temporary (4xx / 4.x.x) answer: retries that expired say nothing final about the
+     * address */
+    r->hard_bounce = r->severity == BOUNCE_SEVERITY_PERMANENT &&
+                     r->action == BOUNCE_ACTION_SUPPRESS && r->cause >= 0 &&
+                     r->reason == kb->causes[r->cause].reason && code_class != 4;
 }
 
 /* ---- public API ---- */
@@ -604,8 +611,10 @@ bounce_status_t bounce_classify(const bounce_kb_t *kb, const char *text, size_t 
                                 bounce_result_t **out)
 {
     struct bounce_result *r;
-    if (!kb || !out || (!text && len))
+    if (!out || (!text && len))
         return BOUNCE_E_INVAL;
+    if (!kb)
+        kb = bounce_kb_builtin();
     if (!(r = bounce__malloc(sizeof *r)))
         return BOUNCE_E_NOMEM;
     bounce__classify(kb, text, len, reply_code, enhanced, stage, r);

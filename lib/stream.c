@@ -73,8 +73,10 @@ bounce_status_t bounce_stream_new(const bounce_kb_t *kb, uint32_t kind, int form
     bounce_stream_t *s;
     size_t i;
 
-    if (!kb || !out || (kind != BOUNCE_STREAM_LOG && kind != BOUNCE_STREAM_QUEUE))
+    if (!out || (kind != BOUNCE_STREAM_LOG && kind != BOUNCE_STREAM_QUEUE))
         return BOUNCE_E_INVAL;
+    if (!kb)
+        kb = bounce_kb_builtin();
     s = bounce__calloc(1, sizeof *s);
     if (!s)
         return BOUNCE_E_NOMEM;

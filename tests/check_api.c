@@ -139,7 +139,11 @@ END_TEST
 START_TEST(test_stream_misuse)
 {
     bounce_stream_t *s = NULL;
-    ck_assert_int_eq(bounce_stream_new(NULL, BOUNCE_STREAM_LOG, 0, &s), BOUNCE_E_INVAL);
+    ck_assert_int_eq(bounce_stream_new(NULL, BOUNCE_STREAM_LOG, 0, NULL), BOUNCE_E_INVAL);
+    /* a NULL KB means the built-in one */
+    ck_assert_int_eq(bounce_stream_new(NULL, BOUNCE_STREAM_LOG, 0, &s), BOUNCE_OK);
+    bounce_stream_free(s);
+    s = NULL;
     ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), 99, 0, &s), BOUNCE_E_INVAL);
     ck_assert_int_eq(bounce_stream_feed(NULL, "x", 1), BOUNCE_E_INVAL);
     ck_assert_ptr_null(bounce_stream_next(NULL));

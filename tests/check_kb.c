@@ -669,7 +669,11 @@ START_TEST(test_public_api)
     bounce_free(json);
     bounce_result_free(r);
     bounce_result_free(NULL);
-    ck_assert_int_eq(bounce_classify(NULL, "x", 1, 0, NULL, 0, &r), BOUNCE_E_INVAL);
+    /* a NULL KB means the built-in one */
+    ck_assert_int_eq(bounce_classify(NULL, "550 5.1.1 user unknown", 22, 0, NULL, 0, &r), BOUNCE_OK);
+    ck_assert_int_eq(bounce_result_reason(r), BOUNCE_REASON_USERUNKNOWN);
+    bounce_result_free(r);
+    ck_assert_int_eq(bounce_classify(NULL, "x", 1, 0, NULL, 0, NULL), BOUNCE_E_INVAL);
     ck_assert_int_eq(bounce_classify(kb, NULL, 1, 0, NULL, 0, &r), BOUNCE_E_INVAL);
     ck_assert_int_eq(bounce_result_to_json(NULL, 0, &json), BOUNCE_E_INVAL);
     ck_assert_str_eq(bounce_result_cause(NULL), "unknown");
