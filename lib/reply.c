@@ -96,18 +96,24 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
         return;
     /* one pass: the first sure reply code (else the first plausible one) and the first
      * few enhanced-code candidates; stop early once a sure code and a specific enhanced
-     * code of its class are known */
+     * code of its class are known. A sure positive reply (2xx, 3xx) gives way to a later
+     * sure failure (4xx, 5xx): in a session transcript ("Out: 250 2.1.5 Ok ... Out: 451
+     * 4.3.0 Error") the failure is the answer, and the codes before it are dropped */
     for (i = 0; i < len; i++) {
         int k, s, d;
         size_t n;
         if ((unsigned)(t[i] - '2') > 3u)
             continue;
-        if (!code && i + 3 <= len && (k = code_at(t, len, i)) != 0) {
+        if ((!code || (code < 400 && t[i] >= '4')) && i + 3 <= len &&
+            (k = code_at(t, len, i)) != 0) {
             int v = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
-            if (k == 2)
+            if (k == 2) {
+                if (code)
+                    nc = 0;
                 code = v;
-            else if (!weak)
+            } else if (!weak && !code) {
                 weak = v;
+            }
         }
         if (t[i] != '3' && i + 5 <= len && t[i + 1] == '.' && nc < ESC_CANDIDATES &&
             (n = esc_at(t, len, i, &s, &d)) != 0) {
@@ -116,7 +122,7 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
             cand[nc].cls = t[i] - '0';
             cand[nc].specific = d != 0 && s != 0;
             nc++;
-            if (code && cand[nc - 1].cls == code / 100 && cand[nc - 1].specific)
+            if (code >= 400 && cand[nc - 1].cls == code / 100 && cand[nc - 1].specific)
                 break;
             i += n - 1;
         }

@@ -33,6 +33,11 @@ static const struct reply_case {
     {"  550 5.2.2 mailbox full", 550, "5.2.2"},
     {"said: 550 Mailbox unavailable", 550, ""},
     {"250 2.0.0 Ok: queued as 4Bc1", 250, "2.0.0"},
+    /* a session transcript: the failure after the positive replies is the answer */
+    {" Out: 250 2.1.0 Ok\n In:  RCPT TO:<a@example.com>\n Out: 250 2.1.5 Ok\n In:  DATA\n"
+     " Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n"
+     " In:  QUIT\n Out: 221 2.0.0 Bye", 451, "4.3.0"},
+    {"250 2.1.5 Ok\n550 5.7.1 Rejected after DATA\n250 2.0.0 Ok", 550, "5.7.1"},
     /* not codes: IP addresses, versions, ports, other numbers */
     {"delivery to 10.5.1.1 failed", 0, ""},
     {"connect to 192.0.2.1[192.0.2.1]:25: Connection refused", 0, ""},
