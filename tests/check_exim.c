@@ -1,143 +1,14 @@
 /* Exim main log parsing: records, joins by message id, rejects, id formats, chunking. */
-#include "testutil.h"
-
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers: run a log through a stream, collect JSON records ---- */
-struct logrun {
-    char *text;     /* JSON Lines of every record */
-    json_t *recs;   /* array of parsed records */
-    uint64_t stat[9];
-    int format;
-};
-
-static const bounce_kb_t *test_kb(bounce_kb_t **own)
-{
-    const bounce_kb_t *kb = bounce_kb_builtin();
-    *own = NULL;
-    if (!kb) {
-        ck_assert_int_eq(bounce_kb_load_buffer(NULL, "", 0, "empty", own, NULL), BOUNCE_OK);
-        kb = *own;
-    }
-    return kb;
-}
-
-static void drain(bounce_stream_t *s, struct logrun *lr, size_t *cap, size_t *len)
-{
-    const bounce_record_t *r;
-    while ((r = bounce_stream_next(s)) != NULL) {
-        char *js = NULL;
-        ck_assert_int_eq(bounce_record_to_json(r, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
-        size_t n = strlen(js);
-        if (*len + n + 2 > *cap) {
-            *cap = (*len + n + 2) * 2;
-            lr->text = realloc(lr->text, *cap);
-            ck_assert_ptr_nonnull(lr->text);
-        }
-        memcpy(lr->text + *len, js, n);
-        *len += n;
-        lr->text[(*len)++] = '\n';
-        lr->text[*len] = '\0';
-        json_error_t err;
-        json_t *o = json_loads(js, JSON_ALLOW_NUL, &err);
-        ck_assert_msg(o != NULL, "record is not valid JSON: %s (%s)", js, err.text);
-        json_array_append_new(lr->recs, o);
-        bounce_free(js);
-    }
-}
-
-/* Feed buf in chunks of `chunk` bytes (0 = all at once). max_in_flight 0 = default. */
-static void run_buf(const char *buf, size_t n, size_t chunk, int64_t max_in_flight,
-                    struct logrun *lr)
-{
-    bounce_kb_t *own;
-    const bounce_kb_t *kb = test_kb(&own);
-    bounce_stream_t *s = NULL;
-    size_t cap = 0, len = 0;
-    memset(lr, 0, sizeof *lr);
-    lr->recs = json_array();
-    lr->text = calloc(1, 1);
-    ck_assert_int_eq(bounce_stream_new(kb, BOUNCE_STREAM_LOG, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
-    /* 2026-11-26T00:00:00Z: BSD stamps of Nov 25 are in 2026 */
-    ck_assert_int_eq(bounce_stream_set_reference_time(s, 1795651200), BOUNCE_OK);
-    if (max_in_flight)
-        ck_assert_int_eq(bounce_stream_set_option(s, BOUNCE_OPT_MAX_IN_FLIGHT, max_in_flight),
-                         BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_set_file(s, "test.log"), BOUNCE_OK);
-    if (!chunk)
-        chunk = n ? n : 1;
-    for (size_t i = 0; i < n; i += chunk) {
-        ck_assert_int_eq(bounce_stream_feed(s, buf + i, i + chunk > n ? n - i : chunk), BOUNCE_OK);
-        drain(s, lr, &cap, &len);
-    }
-    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
-    drain(s, lr, &cap, &len);
-    for (int k = 0; k < 9; k++)
-        lr->stat[k] = bounce_stream_stat(s, k);
-    lr->format = bounce_stream_format(s);
-    bounce_stream_free(s);
-    bounce_kb_free(own);
-}
-
-static void run_fixture(const char *rel, size_t chunk, struct logrun *lr)
-{
-    char *path = bounce_test_fixture_path(rel);
-    size_t n = 0;
-    char *buf = bounce_test_read_file(path, &n);
-    ck_assert_msg(buf != NULL, "cannot read %s", path);
-    run_buf(buf, n, chunk, 0, lr);
-    free(buf);
-    free(path);
-}
-
-static void logrun_free(struct logrun *lr)
-{
-    free(lr->text);
-    json_decref(lr->recs);
-}
-
-static json_t *rec(const struct logrun *lr, size_t i)
-{
-    ck_assert_msg(i < json_array_size(lr->recs), "record %zu missing (have %zu)", i,
-                  json_array_size(lr->recs));
-    return json_array_get(lr->recs, i);
-}
-
-/* string field, or "(absent)" */
-static const char *fs(const struct logrun *lr, size_t i, const char *key)
-{
-    json_t *v = json_object_get(rec(lr, i), key);
-    return v ? (json_is_string(v) ? json_string_value(v) : "(not a string)") : "(absent)";
-}
-
-static long long fi(const struct logrun *lr, size_t i, const char *key)
-{
-    json_t *v = json_object_get(rec(lr, i), key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-/* every chunk size 1..7 gives exactly the records of the whole-buffer run */
-static void check_chunking(const char *rel)
-{
-    struct logrun whole, part;
-    run_fixture(rel, 0, &whole);
-    ck_assert_int_gt(json_array_size(whole.recs), 0);
-    for (size_t c = 1; c <= 7; c++) {
-        run_fixture(rel, c, &part);
-        ck_assert_msg(strcmp(whole.text, part.text) == 0, "%s: chunk size %zu differs", rel, c);
-        ck_assert_uint_eq(whole.stat[BOUNCE_STAT_SKIPPED], part.stat[BOUNCE_STAT_SKIPPED]);
-        logrun_free(&part);
-    }
-    logrun_free(&whole);
-}
+#include "stream_testlib.h"
 
 START_TEST(test_basic_records)
 {
-    struct logrun lr;
-    run_fixture("log/exim-basic.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/exim-basic.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 9);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 15);
@@ -203,14 +74,14 @@ START_TEST(test_basic_records)
 
     ck_assert_str_eq(fs(&lr, 8, "recipient"), "dave@gone.example");
     ck_assert_str_eq(fs(&lr, 8, "diagnostic"), "Unrouteable address");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
 START_TEST(test_exim_497_ids_and_zone)
 {
-    struct logrun lr;
-    run_fixture("log/exim-497.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/exim-497.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 4);
     ck_assert_str_eq(fs(&lr, 0, "queue_id"), "1vJ8ZZ-00000003vYq-2mnr");
@@ -230,7 +101,7 @@ START_TEST(test_exim_497_ids_and_zone)
     ck_assert_str_eq(fs(&lr, 3, "status"), "frozen");
     ck_assert_str_eq(fs(&lr, 3, "diagnostic"), "delivery error message");
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_IN_FLIGHT], 0);
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -238,7 +109,8 @@ START_TEST(test_chunking)
 {
     static const char *const files[] = {"log/exim-basic.log", "log/exim-497.log",
                                         "log/real-exim-scenarios.log"};
-    check_chunking(files[_i]);
+    struct st_opts o = st_log_opts(0, 0);
+    st_check_chunks(&o, files[_i], 7);
 }
 END_TEST
 
@@ -249,8 +121,8 @@ static const char syslog_exim[] =
 
 START_TEST(test_via_syslog)
 {
-    struct logrun lr;
-    run_buf(syslog_exim, sizeof syslog_exim - 1, 0, 0, &lr);
+    struct st_run lr;
+    st_log_buf(syslog_exim, sizeof syslog_exim - 1, 0, 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 1);
     ck_assert_str_eq(fs(&lr, 0, "sender"), "s@example.org");
@@ -258,7 +130,7 @@ START_TEST(test_via_syslog)
     ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T10:00:01Z");
     ck_assert_int_eq(fi(&lr, 0, "reply_code"), 550);
     ck_assert_str_eq(fs(&lr, 0, "smtp_command"), "pipelined MAIL FROM");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -277,14 +149,14 @@ START_TEST(test_eviction_and_garbage)
                           "2026-11-25 10:00:09 1rAAAA-000000-AA ** x\n"
                           "2026-11-25 10:00:09 H=\n"
                           "2026-11-25 10:00:09 H=[ rejected \n");
-    struct logrun lr;
-    run_buf(buf, n, 0, 3, &lr);
+    struct st_run lr;
+    st_log_buf(buf, n, 0, 3, &lr);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_EVICTED], 3);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 1);
     ck_assert_str_eq(fs(&lr, 0, "sender"), "s5@example.org");
     ck_assert_str_eq(fs(&lr, 0, "diagnostic"), "Connection refused");
     ck_assert_str_eq(fs(&lr, 1, "sender"), "(absent)"); /* evicted */
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -298,8 +170,8 @@ static const char frozen_log[] =
 /* a frozen message names its deferred recipients; timeout_frozen_after expires them */
 START_TEST(test_frozen_then_expired)
 {
-    struct logrun lr;
-    run_buf(frozen_log, sizeof frozen_log - 1, 0, 0, &lr);
+    struct st_run lr;
+    st_log_buf(frozen_log, sizeof frozen_log - 1, 0, 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 3);
     ck_assert_str_eq(fs(&lr, 1, "status"), "frozen");
     ck_assert_str_eq(fs(&lr, 1, "recipient"), "sam@loop.test");
@@ -308,59 +180,31 @@ START_TEST(test_frozen_then_expired)
     ck_assert_str_eq(fs(&lr, 2, "sender"), "sender@bounce.test");
     ck_assert_str_eq(fs(&lr, 2, "diagnostic"), "lowest numbered MX record points to local host");
     ck_assert_str_eq(fs(&lr, 2, "severity"), "permanent");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
-
-/* index of the first record with this recipient and status (-1: none) */
-static long find_rec(const struct logrun *lr, const char *rcpt, const char *status)
-{
-    for (size_t i = 0; i < json_array_size(lr->recs); i++)
-        if (strcmp(fs(lr, i, "recipient"), rcpt) == 0 && strcmp(fs(lr, i, "status"), status) == 0)
-            return (long)i;
-    return -1;
-}
-
-static long find_qid(const struct logrun *lr, const char *qid)
-{
-    for (size_t i = 0; i < json_array_size(lr->recs); i++)
-        if (strcmp(fs(lr, i, "queue_id"), qid) == 0)
-            return (long)i;
-    return -1;
-}
-
-static void expect(const struct logrun *lr, const char *rcpt, const char *status, long long code,
-                   const char *esc, const char *cause)
-{
-    long i = find_rec(lr, rcpt, status);
-    ck_assert_msg(i >= 0, "no %s record for %s", status, rcpt);
-    ck_assert_str_eq(fs(lr, (size_t)i, "sender"), "sender@bounce.test");
-    ck_assert_int_eq(fi(lr, (size_t)i, "reply_code"), code);
-    ck_assert_str_eq(fs(lr, (size_t)i, "enhanced_status"), esc);
-    ck_assert_str_eq(fs(lr, (size_t)i, "cause"), cause);
-}
 
 /* The main log of a real Exim 4.96 run of tests/mta/scenarios.tsv (tests/mta/fixtures.py). */
 START_TEST(test_real_exim_scenarios)
 {
-    struct logrun lr;
-    run_fixture("log/real-exim-scenarios.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/real-exim-scenarios.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_EXIM_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 73);
 
-    expect(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
-    expect(&lr, "nosuch@unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
-    expect(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
-    expect(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
-    expect(&lr, "big@sizeehlo.test", "bounced", 552, "5.3.4", "size.message_too_large");
-    expect(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
-    expect(&lr, "erin@refused.test", "deferred", -1, "(absent)", "network.connection_refused");
-    expect(&lr, "rob@filter.test", "delivered", 250, "2.0.0", "delivered.ok");
+    st_expect_scenario(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
+    st_expect_scenario(&lr, "nosuch@unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
+    st_expect_scenario(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
+    st_expect_scenario(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
+    st_expect_scenario(&lr, "big@sizeehlo.test", "bounced", 552, "5.3.4", "size.message_too_large");
+    st_expect_scenario(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
+    st_expect_scenario(&lr, "erin@refused.test", "deferred", -1, "(absent)", "network.connection_refused");
+    st_expect_scenario(&lr, "rob@filter.test", "delivered", 250, "2.0.0", "delivered.ok");
     /* "lowest numbered MX record points to local host": deferred, frozen, then cancelled by
      * timeout_frozen_after, all with the MX diagnostic */
-    expect(&lr, "sam@loop.test", "deferred", -1, "(absent)", "recipient.domain_not_local");
-    expect(&lr, "sam@loop.test", "frozen", -1, "(absent)", "recipient.domain_not_local");
-    expect(&lr, "sam@loop.test", "expired", -1, "(absent)", "recipient.domain_not_local");
+    st_expect_scenario(&lr, "sam@loop.test", "deferred", -1, "(absent)", "recipient.domain_not_local");
+    st_expect_scenario(&lr, "sam@loop.test", "frozen", -1, "(absent)", "recipient.domain_not_local");
+    st_expect_scenario(&lr, "sam@loop.test", "expired", -1, "(absent)", "recipient.domain_not_local");
     long i = find_rec(&lr, "sam@loop.test", "expired");
     ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
     /* "** grey@greylisted.test: retry timeout exceeded": the last deferral reason is the
@@ -371,8 +215,8 @@ START_TEST(test_real_exim_scenarios)
     ck_assert_str_eq(fs(&lr, (size_t)i, "severity"), "permanent");
     ck_assert_str_eq(fs(&lr, (size_t)i, "cause"), "greylisting");
     ck_assert_int_eq(fi(&lr, (size_t)i, "line"), 139);
-    expect(&lr, "pat@ratelimit.test", "expired", 450, "4.7.1", "rate.limit_exceeded");
-    expect(&lr, "erin@refused.test", "expired", -1, "(absent)", "network.connection_refused");
+    st_expect_scenario(&lr, "pat@ratelimit.test", "expired", 450, "4.7.1", "rate.limit_exceeded");
+    st_expect_scenario(&lr, "erin@refused.test", "expired", -1, "(absent)", "network.connection_refused");
 
     /* every notification delivered to the sender names the message it reports on */
     size_t notes = 0;
@@ -390,7 +234,7 @@ START_TEST(test_real_exim_scenarios)
     ck_assert_str_eq(fs(&lr, (size_t)i, "notification_for"), "1xWFVH-00002w-2w");
     ck_assert_str_eq(fs(&lr, (size_t)find_qid(&lr, "1xWFVH-00002w-2w"), "recipient"),
                      "nosuch@unknown.test");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 

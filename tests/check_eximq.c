@@ -3,17 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue_testlib.h"
+#include "stream_testlib.h"
 
 START_TEST(ex_basic)
 {
-    struct qt_run q;
-    qt_run_fixture("queue/exim-bp.txt", 0, &q, NULL);
+    struct st_run q;
+    st_queue_fixture("queue/exim-bp.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
     /* 8 recipients, 2 of them already delivered (D, +D): 6 records */
     ck_assert_uint_eq(q.records, 6);
-    ck_assert_uint_eq(q.messages, 4);
-    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], 4);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 0);
     ck_assert_ptr_null(strstr(q.jsonl, "delivered@example.net"));
     ck_assert_ptr_null(strstr(q.jsonl, "forwarded@example.com"));
     /* frozen bounce with the null sender */
@@ -23,8 +23,8 @@ START_TEST(ex_basic)
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1vQJ2b-00000000Xyz-1A2B\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795435200")); /* 2d before */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795607955")); /* 45s before */
-    qt_check_expected("queue/exim-bp.txt", &q);
-    free(q.jsonl);
+    st_check_expected("queue/exim-bp.txt", &q);
+    st_run_free(&q);
 }
 END_TEST
 
@@ -45,11 +45,11 @@ START_TEST(ex_ids)
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[256];
-        struct qt_run q;
+        struct st_run q;
         int n = snprintf(buf, sizeof buf, "%s\n          r@example.net\n", cases[i].line);
-        qt_run_buf(buf, (size_t)n, 0, BOUNCE_FORMAT_EXIM_QUEUE, NULL, &q, NULL);
+        st_queue_buf(buf, (size_t)n, 0, BOUNCE_FORMAT_EXIM_QUEUE, NULL, &q, NULL);
         ck_assert_msg(q.records == (size_t)cases[i].ok, "case %zu: %s", i, cases[i].line);
-        free(q.jsonl);
+        st_run_free(&q);
     }
 }
 END_TEST
@@ -58,7 +58,7 @@ START_TEST(ex_thousands)
 {
     size_t n = 4000, i, cap = n * 200, len = 0;
     char *buf = malloc(cap);
-    struct qt_run q;
+    struct st_run q;
     ck_assert_ptr_nonnull(buf);
     for (i = 0; i < n; i++) {
         len += (size_t)sprintf(buf + len,
@@ -69,12 +69,12 @@ START_TEST(ex_thousands)
                                i % 17 ? "" : " *** frozen ***", i, i % 40, i, i % 40);
         ck_assert(len < cap - 300);
     }
-    qt_run_buf(buf, len, 1000, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    st_queue_buf(buf, len, 1000, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
     ck_assert_uint_eq(q.records, n);
-    ck_assert_uint_eq(q.messages, n);
-    ck_assert_uint_eq(q.skipped, 0);
-    free(q.jsonl);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], n);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 0);
+    st_run_free(&q);
     free(buf);
 }
 END_TEST
@@ -87,14 +87,14 @@ START_TEST(ex_real)
         "grey@greylisted.test", "carol@toomany.test", "erin@refused.test",
         "frank@blackhole.test", "gina@hanggreet.test", "hank@hangmail.test",
         "ivan@closercpt.test", "kim@servfail.test", "pat@ratelimit.test", "quota@tempfull.test"};
-    struct qt_run q;
+    struct st_run q;
     size_t i;
     char want[256];
-    qt_run_fixture("queue/real-exim-bp.txt", 0, &q, NULL);
+    st_queue_fixture("queue/real-exim-bp.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_EXIM_QUEUE);
     ck_assert_uint_eq(q.records, 11);
-    ck_assert_uint_eq(q.messages, 11);
-    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], 11);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 0);
     for (i = 0; i < sizeof queued / sizeof queued[0]; i++) {
         snprintf(want, sizeof want,
                  "\"recipient\":\"%s\",\"sender\":\"sender@bounce.test\",\"source\":\"exim-queue\","
@@ -107,7 +107,7 @@ START_TEST(ex_real)
                                           "\"source\":\"exim-queue\",\"status\":\"frozen\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"1xWFVI-00005D-2v\",\"recipient\":"
                                           "\"pat@ratelimit.test\""));
-    free(q.jsonl);
+    st_run_free(&q);
 }
 END_TEST
 

@@ -1,143 +1,14 @@
 /* Postfix log parsing: records, joins by queue id, rejects, prefixes, chunking, limits. */
-#include "testutil.h"
-
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers: run a log through a stream, collect JSON records ---- */
-struct logrun {
-    char *text;     /* JSON Lines of every record */
-    json_t *recs;   /* array of parsed records */
-    uint64_t stat[9];
-    int format;
-};
-
-static const bounce_kb_t *test_kb(bounce_kb_t **own)
-{
-    const bounce_kb_t *kb = bounce_kb_builtin();
-    *own = NULL;
-    if (!kb) {
-        ck_assert_int_eq(bounce_kb_load_buffer(NULL, "", 0, "empty", own, NULL), BOUNCE_OK);
-        kb = *own;
-    }
-    return kb;
-}
-
-static void drain(bounce_stream_t *s, struct logrun *lr, size_t *cap, size_t *len)
-{
-    const bounce_record_t *r;
-    while ((r = bounce_stream_next(s)) != NULL) {
-        char *js = NULL;
-        ck_assert_int_eq(bounce_record_to_json(r, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
-        size_t n = strlen(js);
-        if (*len + n + 2 > *cap) {
-            *cap = (*len + n + 2) * 2;
-            lr->text = realloc(lr->text, *cap);
-            ck_assert_ptr_nonnull(lr->text);
-        }
-        memcpy(lr->text + *len, js, n);
-        *len += n;
-        lr->text[(*len)++] = '\n';
-        lr->text[*len] = '\0';
-        json_error_t err;
-        json_t *o = json_loads(js, JSON_ALLOW_NUL, &err);
-        ck_assert_msg(o != NULL, "record is not valid JSON: %s (%s)", js, err.text);
-        json_array_append_new(lr->recs, o);
-        bounce_free(js);
-    }
-}
-
-/* Feed buf in chunks of `chunk` bytes (0 = all at once). max_in_flight 0 = default. */
-static void run_buf(const char *buf, size_t n, size_t chunk, int64_t max_in_flight,
-                    struct logrun *lr)
-{
-    bounce_kb_t *own;
-    const bounce_kb_t *kb = test_kb(&own);
-    bounce_stream_t *s = NULL;
-    size_t cap = 0, len = 0;
-    memset(lr, 0, sizeof *lr);
-    lr->recs = json_array();
-    lr->text = calloc(1, 1);
-    ck_assert_int_eq(bounce_stream_new(kb, BOUNCE_STREAM_LOG, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
-    /* 2026-11-26T00:00:00Z: BSD stamps of Nov 25 are in 2026 */
-    ck_assert_int_eq(bounce_stream_set_reference_time(s, 1795651200), BOUNCE_OK);
-    if (max_in_flight)
-        ck_assert_int_eq(bounce_stream_set_option(s, BOUNCE_OPT_MAX_IN_FLIGHT, max_in_flight),
-                         BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_set_file(s, "test.log"), BOUNCE_OK);
-    if (!chunk)
-        chunk = n ? n : 1;
-    for (size_t i = 0; i < n; i += chunk) {
-        ck_assert_int_eq(bounce_stream_feed(s, buf + i, i + chunk > n ? n - i : chunk), BOUNCE_OK);
-        drain(s, lr, &cap, &len);
-    }
-    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
-    drain(s, lr, &cap, &len);
-    for (int k = 0; k < 9; k++)
-        lr->stat[k] = bounce_stream_stat(s, k);
-    lr->format = bounce_stream_format(s);
-    bounce_stream_free(s);
-    bounce_kb_free(own);
-}
-
-static void run_fixture(const char *rel, size_t chunk, struct logrun *lr)
-{
-    char *path = bounce_test_fixture_path(rel);
-    size_t n = 0;
-    char *buf = bounce_test_read_file(path, &n);
-    ck_assert_msg(buf != NULL, "cannot read %s", path);
-    run_buf(buf, n, chunk, 0, lr);
-    free(buf);
-    free(path);
-}
-
-static void logrun_free(struct logrun *lr)
-{
-    free(lr->text);
-    json_decref(lr->recs);
-}
-
-static json_t *rec(const struct logrun *lr, size_t i)
-{
-    ck_assert_msg(i < json_array_size(lr->recs), "record %zu missing (have %zu)", i,
-                  json_array_size(lr->recs));
-    return json_array_get(lr->recs, i);
-}
-
-/* string field, or "(absent)" */
-static const char *fs(const struct logrun *lr, size_t i, const char *key)
-{
-    json_t *v = json_object_get(rec(lr, i), key);
-    return v ? (json_is_string(v) ? json_string_value(v) : "(not a string)") : "(absent)";
-}
-
-static long long fi(const struct logrun *lr, size_t i, const char *key)
-{
-    json_t *v = json_object_get(rec(lr, i), key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-/* every chunk size 1..7 gives exactly the records of the whole-buffer run */
-static void check_chunking(const char *rel)
-{
-    struct logrun whole, part;
-    run_fixture(rel, 0, &whole);
-    ck_assert_int_gt(json_array_size(whole.recs), 0);
-    for (size_t c = 1; c <= 7; c++) {
-        run_fixture(rel, c, &part);
-        ck_assert_msg(strcmp(whole.text, part.text) == 0, "%s: chunk size %zu differs", rel, c);
-        ck_assert_uint_eq(whole.stat[BOUNCE_STAT_SKIPPED], part.stat[BOUNCE_STAT_SKIPPED]);
-        logrun_free(&part);
-    }
-    logrun_free(&whole);
-}
+#include "stream_testlib.h"
 
 START_TEST(test_basic_records)
 {
-    struct logrun lr;
-    run_fixture("log/postfix-basic.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/postfix-basic.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 9);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 23);
@@ -229,7 +100,7 @@ START_TEST(test_basic_records)
     ck_assert_str_eq(fs(&lr, 8, "status"), "expired");
     ck_assert_str_eq(fs(&lr, 8, "sender"), "old@example.org");
     ck_assert_str_eq(fs(&lr, 8, "recipient"), "(absent)");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -239,14 +110,15 @@ START_TEST(test_chunking)
                                         "log/postfix-rfc5424.log", "log/postfix-journal.log",
                                         "log/postfix-journal.json",
                                         "log/real-postfix-scenarios.log"};
-    check_chunking(files[_i]);
+    struct st_opts o = st_log_opts(0, 0);
+    st_check_chunks(&o, files[_i], 7);
 }
 END_TEST
 
 START_TEST(test_multi_instance_long_ids)
 {
-    struct logrun lr;
-    run_fixture("log/postfix-multi.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/postfix-multi.log", 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 2);
     ck_assert_str_eq(fs(&lr, 0, "queue_id"), "4Nc3Jv1Yqz9xKpB");
     /* RFC 3339 with microseconds and +01:00 */
@@ -257,23 +129,23 @@ START_TEST(test_multi_instance_long_ids)
     ck_assert_str_eq(fs(&lr, 1, "enhanced_status"), "5.7.26");
     ck_assert_int_eq(fi(&lr, 1, "reply_code"), 550);
     ck_assert_str_eq(fs(&lr, 1, "smtp_command"), "end of DATA");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
 START_TEST(test_rfc5424_and_journal)
 {
-    struct logrun lr;
-    run_fixture("log/postfix-rfc5424.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/postfix-rfc5424.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 1);
     ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:23Z");
     ck_assert_int_eq(fi(&lr, 0, "reply_code"), 421);
     ck_assert_str_eq(fs(&lr, 0, "smtp_command"), "MAIL FROM");
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 0);
-    logrun_free(&lr);
+    st_run_free(&lr);
 
-    run_fixture("log/postfix-journal.log", 0, &lr);
+    st_log_fixture("log/postfix-journal.log", 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 2);
     ck_assert_str_eq(fs(&lr, 0, "time"), "2026-11-25T13:36:23Z");
     ck_assert_str_eq(fs(&lr, 0, "diagnostic"),
@@ -281,9 +153,9 @@ START_TEST(test_rfc5424_and_journal)
                      "type=MX: Host not found, try again");
     ck_assert_str_eq(fs(&lr, 1, "relay"), "mail.example.org[private/dovecot-lmtp]");
     ck_assert_int_eq(fi(&lr, 1, "reply_code"), 552);
-    logrun_free(&lr);
+    st_run_free(&lr);
 
-    run_fixture("log/postfix-journal.json", 0, &lr);
+    st_log_fixture("log/postfix-journal.json", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 2);
     ck_assert_str_eq(fs(&lr, 0, "sender"), "kim@example.org");
@@ -291,7 +163,7 @@ START_TEST(test_rfc5424_and_journal)
     ck_assert_str_eq(fs(&lr, 0, "relay"), "127.0.0.1[127.0.0.1]:10024");
     ck_assert_str_eq(fs(&lr, 1, "recipient"), "mo\xc3\xabl@example.net");
     ck_assert_str_eq(fs(&lr, 1, "diagnostic"), "250 ok \"quoted\"");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -307,8 +179,8 @@ static const char reuse_log[] =
 
 START_TEST(test_queue_id_reuse)
 {
-    struct logrun lr;
-    run_buf(reuse_log, sizeof reuse_log - 1, 0, 0, &lr);
+    struct st_run lr;
+    st_log_buf(reuse_log, sizeof reuse_log - 1, 0, 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 2);
     ck_assert_str_eq(fs(&lr, 0, "message_id"), "first@example");
     ck_assert_str_eq(fs(&lr, 0, "sender"), "one@example");
@@ -316,7 +188,7 @@ START_TEST(test_queue_id_reuse)
     ck_assert_str_eq(fs(&lr, 1, "sender"), "root"); /* pickup's from=, not the old one */
     ck_assert_int_eq(fi(&lr, 1, "line"), 7);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_MESSAGES], 2);
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -332,14 +204,14 @@ START_TEST(test_eviction)
     n += (size_t)snprintf(buf + n, sizeof buf - n,
                           "Nov 25 10:00:09 h postfix/smtp[4]: AAAAA00000: to=<a@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to x[192.0.2.9]:25: Connection refused)\n"
                           "Nov 25 10:00:09 h postfix/smtp[4]: AAAAA00004: to=<b@example.net>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to x[192.0.2.9]:25: Connection refused)\n");
-    struct logrun lr;
-    run_buf(buf, n, 0, 2, &lr);
+    struct st_run lr;
+    st_log_buf(buf, n, 0, 2, &lr);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_EVICTED], 3);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_MESSAGES], 5);
     ck_assert_uint_eq(json_array_size(lr.recs), 2);
     ck_assert_str_eq(fs(&lr, 0, "sender"), "(absent)");
     ck_assert_str_eq(fs(&lr, 1, "sender"), "s4@example");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 
@@ -364,8 +236,8 @@ START_TEST(test_garbage_nul_utf8_long_line)
         "Nov 25 10:00:04 h postfix/smtp[4]: BBBBB11111: to=<last@example.net>, relay=none, dsn=2.0.0, status=sent (ok)";
     memcpy(buf + n, tail, sizeof tail - 1); /* no final newline: flushed by finish */
     n += sizeof tail - 1;
-    struct logrun lr;
-    run_buf(buf, n, 0, 0, &lr);
+    struct st_run lr;
+    st_log_buf(buf, n, 0, 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 3);
     /* invalid UTF-8 becomes U+FFFD in the JSON, which stays valid */
     ck_assert_ptr_nonnull(strstr(fs(&lr, 0, "recipient"), "\xef\xbf\xbd"));
@@ -376,7 +248,7 @@ START_TEST(test_garbage_nul_utf8_long_line)
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_LINES], 6);
     ck_assert_uint_ge(lr.stat[BOUNCE_STAT_SKIPPED], 1);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_TRUNCATED], 1);
-    logrun_free(&lr);
+    st_run_free(&lr);
     free(buf);
 }
 END_TEST
@@ -394,8 +266,8 @@ static const char expire_log[] =
 /* status=expired names every recipient still deferred, with its last diagnostic */
 START_TEST(test_expired_recipients)
 {
-    struct logrun lr;
-    run_buf(expire_log, sizeof expire_log - 1, 0, 0, &lr);
+    struct st_run lr;
+    st_log_buf(expire_log, sizeof expire_log - 1, 0, 0, &lr);
     ck_assert_uint_eq(json_array_size(lr.recs), 7);
     ck_assert_int_eq(fi(&lr, 3, "reply_code"), 250);
     ck_assert_str_eq(fs(&lr, 5, "status"), "expired");
@@ -409,60 +281,31 @@ START_TEST(test_expired_recipients)
                      "host mx.example.net[192.0.2.1] said: 450 4.2.0 Still greylisted (in reply to RCPT TO command)");
     ck_assert_int_eq(fi(&lr, 6, "line"), 7);
     ck_assert_str_eq(fs(&lr, 6, "severity"), "permanent");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
-
-/* index of the first record with this recipient and status (-1: none) */
-static long find_rec(const struct logrun *lr, const char *rcpt, const char *status)
-{
-    for (size_t i = 0; i < json_array_size(lr->recs); i++)
-        if (strcmp(fs(lr, i, "recipient"), rcpt) == 0 && strcmp(fs(lr, i, "status"), status) == 0)
-            return (long)i;
-    return -1;
-}
-
-static long find_qid(const struct logrun *lr, const char *qid)
-{
-    for (size_t i = 0; i < json_array_size(lr->recs); i++)
-        if (strcmp(fs(lr, i, "queue_id"), qid) == 0)
-            return (long)i;
-    return -1;
-}
-
-/* one record of the real Postfix 3.7 run: status, recipient, codes and cause */
-static void expect(const struct logrun *lr, const char *rcpt, const char *status, long long code,
-                   const char *esc, const char *cause)
-{
-    long i = find_rec(lr, rcpt, status);
-    ck_assert_msg(i >= 0, "no %s record for %s", status, rcpt);
-    ck_assert_str_eq(fs(lr, (size_t)i, "sender"), "sender@bounce.test");
-    ck_assert_int_eq(fi(lr, (size_t)i, "reply_code"), code);
-    ck_assert_str_eq(fs(lr, (size_t)i, "enhanced_status"), esc);
-    ck_assert_str_eq(fs(lr, (size_t)i, "cause"), cause);
-}
 
 /* The log of a real Postfix 3.7 run of tests/mta/scenarios.tsv (tests/mta/fixtures.py). */
 START_TEST(test_real_postfix_scenarios)
 {
-    struct logrun lr;
-    run_fixture("log/real-postfix-scenarios.log", 0, &lr);
+    struct st_run lr;
+    st_log_fixture("log/real-postfix-scenarios.log", 0, &lr);
     ck_assert_int_eq(lr.format, BOUNCE_FORMAT_POSTFIX_LOG);
     ck_assert_uint_eq(json_array_size(lr.recs), 85);
     ck_assert_uint_eq(lr.stat[BOUNCE_STAT_SKIPPED], 0);
 
-    expect(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
-    expect(&lr, "jdoe@gmail-unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
-    expect(&lr, "bob@blocklisted.test", "bounced", 554, "5.7.1", "reputation.dnsbl.spamhaus");
-    expect(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
-    expect(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
-    expect(&lr, "big@sizeehlo.test", "bounced", -1, "5.3.4", "size.message_too_large");
+    st_expect_scenario(&lr, "alice@delivered.test", "delivered", 250, "2.0.0", "delivered.ok");
+    st_expect_scenario(&lr, "jdoe@gmail-unknown.test", "bounced", 550, "5.1.1", "recipient.unknown_user");
+    st_expect_scenario(&lr, "bob@blocklisted.test", "bounced", 554, "5.7.1", "reputation.dnsbl.spamhaus");
+    st_expect_scenario(&lr, "dave@dmarc.test", "bounced", 550, "5.7.26", "auth.dmarc_fail");
+    st_expect_scenario(&lr, "mia@virus.test", "bounced", 554, "5.6.0", "content.virus");
+    st_expect_scenario(&lr, "big@sizeehlo.test", "bounced", -1, "5.3.4", "size.message_too_large");
     /* MX of loop.test is this host, which does not take the domain */
-    expect(&lr, "sam@loop.test", "bounced", -1, "5.4.6", "recipient.domain_not_local");
-    expect(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
-    expect(&lr, "erin@refused.test", "deferred", -1, "4.4.1", "network.connection_refused");
-    expect(&lr, "kim@servfail.test", "deferred", -1, "4.4.3", "dns.lookup_failed");
-    expect(&lr, "rob@filter.test", "deferred", -1, "4.4.1", "local.content_filter_unreachable");
+    st_expect_scenario(&lr, "sam@loop.test", "bounced", -1, "5.4.6", "recipient.domain_not_local");
+    st_expect_scenario(&lr, "pat@ratelimit.test", "deferred", 450, "4.7.1", "rate.limit_exceeded");
+    st_expect_scenario(&lr, "erin@refused.test", "deferred", -1, "4.4.1", "network.connection_refused");
+    st_expect_scenario(&lr, "kim@servfail.test", "deferred", -1, "4.4.3", "dns.lookup_failed");
+    st_expect_scenario(&lr, "rob@filter.test", "deferred", -1, "4.4.1", "local.content_filter_unreachable");
 
     /* forced expiry: status=expired names the deferred recipient with its last reason */
     long i = find_rec(&lr, "pat@ratelimit.test", "expired");
@@ -489,7 +332,7 @@ START_TEST(test_real_postfix_scenarios)
     ck_assert_str_eq(fs(&lr, (size_t)i, "notification_for"), "C4CC4A7C51D");
     ck_assert_str_eq(fs(&lr, (size_t)find_qid(&lr, "C4CC4A7C51D"), "recipient"),
                      "jdoe@gmail-unknown.test");
-    logrun_free(&lr);
+    st_run_free(&lr);
 }
 END_TEST
 

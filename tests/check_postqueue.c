@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue_testlib.h"
+#include "stream_testlib.h"
 
 static size_t count_lines_with(const char *jsonl, const char *needle)
 {
@@ -28,12 +28,12 @@ static size_t count_lines_with(const char *jsonl, const char *needle)
 
 START_TEST(pq_basic)
 {
-    struct qt_run q;
-    qt_run_fixture("queue/postqueue-basic.txt", 0, &q, NULL);
+    struct st_run q;
+    st_queue_fixture("queue/postqueue-basic.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
     ck_assert_uint_eq(q.records, 6);
-    ck_assert_uint_eq(q.messages, 4);
-    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], 4);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 0);
     /* active message: no reason; held one ('!'); MAILER-DAEMON is the null sender */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"3F2A61C0A12\",\"recipient\":\"bob@example.net\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"sender\":\"\",\"smtp_command\":\"RCPT TO\",\"source\":\"postqueue\",\"status\":\"held\""));
@@ -46,51 +46,44 @@ START_TEST(pq_basic)
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1767225599"));
     /* each reason applies to the recipients under it */
     ck_assert_uint_eq(count_lines_with(q.jsonl, "Connection timed out"), 2);
-    qt_check_expected("queue/postqueue-basic.txt", &q);
-    free(q.jsonl);
+    st_check_expected("queue/postqueue-basic.txt", &q);
+    st_run_free(&q);
 }
 END_TEST
 
 /* The same bytes in chunks of 1..7 bytes give the same records. */
+static const char *const chunked_files[] = {
+    "queue/postqueue-basic.txt", "queue/postqueue-json.txt", "queue/exim-bp.txt",
+    "queue/postqueue-truncated.txt", "queue/real-postqueue-p.txt", "queue/real-postqueue-j.json",
+    "queue/real-exim-bp.txt"};
+
 START_TEST(pq_chunks)
 {
-    static const char *const files[] = {"queue/postqueue-basic.txt", "queue/postqueue-json.txt",
-                                        "queue/exim-bp.txt", "queue/postqueue-truncated.txt",
-                                        "queue/real-postqueue-p.txt", "queue/real-postqueue-j.json",
-                                        "queue/real-exim-bp.txt"};
-    size_t f;
-    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
-        struct qt_run whole, part;
-        qt_run_fixture(files[f], 0, &whole, NULL);
-        qt_run_fixture(files[f], (size_t)_i, &part, NULL);
-        ck_assert_str_eq(whole.jsonl, part.jsonl);
-        ck_assert_int_eq(whole.format, part.format);
-        free(whole.jsonl);
-        free(part.jsonl);
-    }
+    struct st_opts o = st_queue_opts(0, BOUNCE_FORMAT_AUTO, chunked_files[_i], NULL);
+    st_check_chunks(&o, chunked_files[_i], 7);
 }
 END_TEST
 
 START_TEST(pq_truncated)
 {
-    struct qt_run q;
-    qt_run_fixture("queue/postqueue-truncated.txt", 0, &q, NULL);
+    struct st_run q;
+    st_queue_fixture("queue/postqueue-truncated.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
     /* bob, carol, dave: the cut happened before erin's reason group */
     ck_assert_uint_eq(q.records, 3);
-    qt_check_expected("queue/postqueue-truncated.txt", &q);
-    free(q.jsonl);
+    st_check_expected("queue/postqueue-truncated.txt", &q);
+    st_run_free(&q);
 }
 END_TEST
 
 START_TEST(pq_empty)
 {
-    struct qt_run q;
-    qt_run_fixture("queue/postqueue-empty.txt", 0, &q, NULL);
+    struct st_run q;
+    st_queue_fixture("queue/postqueue-empty.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
     ck_assert_uint_eq(q.records, 0);
-    ck_assert_uint_eq(q.parsed, 1);
-    free(q.jsonl);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_PARSED], 1);
+    st_run_free(&q);
 }
 END_TEST
 
@@ -106,8 +99,8 @@ START_TEST(pq_unbalanced_reason)
         "\n"
         "F6A7B8C9D0      4321 Tue Nov 24 10:01:03  a@example.com\n"
         "                                         d@example.net\n";
-    struct qt_run q;
-    qt_run_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    struct st_run q;
+    st_queue_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
     ck_assert_uint_eq(q.records, 3);
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"recipient\":\"b@example.net\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"recipient\":\"c@example.net\""));
@@ -116,7 +109,7 @@ START_TEST(pq_unbalanced_reason)
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"relay\":\"mx.example.net[192.0.2.1]\""));
     /* the second message has no reason */
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"line\":8,\"queue_id\":\"F6A7B8C9D0\",\"recipient\":\"d@example.net\""));
-    free(q.jsonl);
+    st_run_free(&q);
 }
 END_TEST
 
@@ -129,13 +122,13 @@ START_TEST(pq_detached_marker)
         "\n"
         "A1B2C3D4F *      999 Tue Nov 24 10:01:02  a@example.com\n"
         "                                         c@example.net\n";
-    struct qt_run q;
-    qt_run_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    struct st_run q;
+    st_queue_buf(txt, sizeof txt - 1, 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
     ck_assert_uint_eq(q.records, 2);
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"queue_id\":\"A1B2C3D4E\",\"recipient\":\"b@example.net\","
                                           "\"sender\":\"a@example.com\",\"source\":\"postqueue\",\"status\":\"held\""));
-    free(q.jsonl);
+    st_run_free(&q);
 }
 END_TEST
 
@@ -144,7 +137,7 @@ START_TEST(pq_thousands)
 {
     size_t n = 5000, i, cap = n * 300, len = 0;
     char *buf = malloc(cap);
-    struct qt_run q;
+    struct st_run q;
     ck_assert_ptr_nonnull(buf);
     len += (size_t)sprintf(buf + len, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
     for (i = 0; i < n; i++) {
@@ -158,31 +151,31 @@ START_TEST(pq_thousands)
         ck_assert(len < cap - 400);
     }
     len += (size_t)sprintf(buf + len, "-- %zu Kbytes in %zu Requests.\n", n * 3, n);
-    qt_run_buf(buf, len, 4096, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    st_queue_buf(buf, len, 4096, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE);
     ck_assert_uint_eq(q.records, 2 * n);
-    ck_assert_uint_eq(q.messages, n);
-    ck_assert_uint_eq(q.skipped, 0);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], n);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 0);
     ck_assert_uint_eq(count_lines_with(q.jsonl, "Connection timed out"), 2 * n);
-    free(q.jsonl);
+    st_run_free(&q);
     free(buf);
 }
 END_TEST
 
 START_TEST(pj_basic)
 {
-    struct qt_run q;
-    qt_run_fixture("queue/postqueue-json.txt", 0, &q, NULL);
+    struct st_run q;
+    st_queue_fixture("queue/postqueue-json.txt", 0, &q, NULL);
     ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE_JSON);
     ck_assert_uint_eq(q.records, 6);
-    ck_assert_uint_eq(q.messages, 4);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_MESSAGES], 4);
     /* the two broken lines are counted and skipped */
-    ck_assert_uint_eq(q.skipped, 2);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_SKIPPED], 2);
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"status\":\"held\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"enhanced_status\":\"5.1.1\""));
     ck_assert_ptr_nonnull(strstr(q.jsonl, "\"time\":1795514707"));
-    qt_check_expected("queue/postqueue-json.txt", &q);
-    free(q.jsonl);
+    st_check_expected("queue/postqueue-json.txt", &q);
+    st_run_free(&q);
 }
 END_TEST
 
@@ -200,10 +193,10 @@ START_TEST(detect_formats)
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct qt_run q;
-        qt_run_buf(cases[i].text, strlen(cases[i].text), 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+        struct st_run q;
+        st_queue_buf(cases[i].text, strlen(cases[i].text), 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
         ck_assert_int_eq(q.format, cases[i].format);
-        free(q.jsonl);
+        st_run_free(&q);
     }
 }
 END_TEST
@@ -213,61 +206,20 @@ START_TEST(pq_garbage)
 {
     static const char txt[] = "-Queue ID-\n\0\0\0(((((\n   \n))))\nA1B2C3D4E5 x Tue\n"
                               "A1B2C3D4E5      1 Xyz Nov 24 10:01:02  a@b\n      r@x\n";
-    struct qt_run q;
-    qt_run_buf(txt, sizeof txt - 1, 3, BOUNCE_FORMAT_POSTQUEUE, NULL, &q, NULL);
+    struct st_run q;
+    st_queue_buf(txt, sizeof txt - 1, 3, BOUNCE_FORMAT_POSTQUEUE, NULL, &q, NULL);
     ck_assert_uint_eq(q.records, 0);
-    free(q.jsonl);
+    st_run_free(&q);
 }
 END_TEST
 
 /* ---- the listings of a real Postfix 3.7 run of tests/mta/scenarios.tsv ---- */
 
-/* Records of a fixture as full JSON objects (classified with the built-in KB). */
-static json_t *real_records(const char *rel)
+static json_t *by_rcpt(const struct st_run *r, const char *rcpt)
 {
-    char *path = bounce_test_fixture_path(rel);
-    size_t len = 0;
-    char *buf = bounce_test_read_file(path, &len);
-    bounce_stream_t *s = NULL;
-    const bounce_record_t *rec;
-    json_t *arr = json_array();
-    ck_assert_msg(buf != NULL, "cannot read %s", path);
-    ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), BOUNCE_STREAM_QUEUE, BOUNCE_FORMAT_AUTO,
-                                       &s),
-                     BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_set_reference_time(s, QT_REF_TIME), BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_feed(s, buf, len), BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
-    while ((rec = bounce_stream_next(s)) != NULL) {
-        char *js = NULL;
-        json_error_t err;
-        json_t *o;
-        ck_assert_int_eq(bounce_record_to_json(rec, BOUNCE_JSON_NO_REMEDIATION, &js), BOUNCE_OK);
-        o = json_loads(js, 0, &err);
-        ck_assert_msg(o != NULL, "not JSON: %s", js);
-        json_array_append_new(arr, o);
-        bounce_free(js);
-    }
-    bounce_stream_free(s);
-    free(buf);
-    free(path);
-    return arr;
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : "(absent)";
-}
-
-static json_t *by_rcpt(json_t *arr, const char *rcpt)
-{
-    size_t i;
-    for (i = 0; i < json_array_size(arr); i++)
-        if (strcmp(jstr(json_array_get(arr, i), "recipient"), rcpt) == 0)
-            return json_array_get(arr, i);
-    ck_abort_msg("no record for %s", rcpt);
-    return NULL;
+    long i = find_rec(r, rcpt, NULL);
+    ck_assert_msg(i >= 0, "no record for %s", rcpt);
+    return st_rec(r, (size_t)i);
 }
 
 /* The deferred recipients of the run, their queue ids and how their delay reasons
@@ -289,43 +241,41 @@ static const struct {
     {"frank@blackhole.test", "111DCA7C54E", "network.connection_timeout"},
 };
 
-static void check_real_postfix_queue(const char *rel, const char *source)
+/* Both listings of the run: postqueue -p and postqueue -j. Records as full JSON objects
+ * (classified with the built-in KB). */
+static const char *const real_listings[] = {"queue/real-postqueue-p.txt",
+                                            "queue/real-postqueue-j.json"};
+
+START_TEST(real_postfix_queue)
 {
-    json_t *arr = real_records(rel);
+    const char *rel = real_listings[_i];
+    struct st_opts opts = st_queue_opts(0, BOUNCE_FORMAT_AUTO, NULL, NULL);
+    struct st_run r;
     size_t i, n = sizeof real_queued / sizeof real_queued[0];
-    ck_assert_uint_eq(json_array_size(arr), n);
-    for (i = 0; i < json_array_size(arr); i++) {
-        json_t *o = json_array_get(arr, i);
+    opts.describe = ST_JSON_LIBRARY;
+    st_run_fixture(&opts, rel, &r);
+    ck_assert_uint_eq(json_array_size(r.recs), n);
+    for (i = 0; i < json_array_size(r.recs); i++) {
+        json_t *o = st_rec(&r, i);
         /* no reason line taken as a recipient */
-        ck_assert_msg(strchr(jstr(o, "recipient"), '(') == NULL, "%s: recipient %s", rel,
-                      jstr(o, "recipient"));
-        ck_assert_str_eq(jstr(o, "source"), source);
-        ck_assert_str_eq(jstr(o, "status"), "queued");
-        ck_assert_str_eq(jstr(o, "sender"), "sender@bounce.test");
+        ck_assert_msg(strchr(st_str(o, "recipient"), '(') == NULL, "%s: recipient %s", rel,
+                      st_str(o, "recipient"));
+        ck_assert_str_eq(st_str(o, "source"), "postqueue");
+        ck_assert_str_eq(st_str(o, "status"), "queued");
+        ck_assert_str_eq(st_str(o, "sender"), "sender@bounce.test");
     }
     for (i = 0; i < n; i++) {
-        json_t *o = by_rcpt(arr, real_queued[i].rcpt);
-        ck_assert_str_eq(jstr(o, "queue_id"), real_queued[i].qid);
-        ck_assert_msg(strcmp(jstr(o, "cause"), real_queued[i].cause) == 0, "%s %s: cause %s",
-                      rel, real_queued[i].rcpt, jstr(o, "cause"));
-        ck_assert_str_ne(jstr(o, "diagnostic"), "(absent)");
+        json_t *o = by_rcpt(&r, real_queued[i].rcpt);
+        ck_assert_str_eq(st_str(o, "queue_id"), real_queued[i].qid);
+        ck_assert_msg(strcmp(st_str(o, "cause"), real_queued[i].cause) == 0, "%s %s: cause %s",
+                      rel, real_queued[i].rcpt, st_str(o, "cause"));
+        ck_assert(json_is_string(json_object_get(o, "diagnostic")));
     }
     /* the reason keeps its text without the outer parentheses */
-    ck_assert_str_eq(jstr(by_rcpt(arr, "erin@refused.test"), "diagnostic"),
+    ck_assert_str_eq(st_str(by_rcpt(&r, "erin@refused.test"), "diagnostic"),
                      "connect to mx.refused.test[127.0.1.20]:25: Connection refused");
-    ck_assert_str_eq(jstr(by_rcpt(arr, "pat@ratelimit.test"), "enhanced_status"), "4.7.1");
-    json_decref(arr);
-}
-
-START_TEST(pq_real_postfix)
-{
-    check_real_postfix_queue("queue/real-postqueue-p.txt", "postqueue");
-}
-END_TEST
-
-START_TEST(pj_real_postfix)
-{
-    check_real_postfix_queue("queue/real-postqueue-j.json", "postqueue");
+    ck_assert_str_eq(st_str(by_rcpt(&r, "pat@ratelimit.test"), "enhanced_status"), "4.7.1");
+    st_run_free(&r);
 }
 END_TEST
 
@@ -333,9 +283,8 @@ END_TEST
  * log line limit. */
 START_TEST(pj_many_recipients)
 {
-    bounce_stream_t *s = NULL;
-    const bounce_record_t *r;
-    size_t n = 0, i;
+    struct st_run q;
+    size_t i;
     char *line = malloc(3000 * 160 + 512), *p = line;
     ck_assert_ptr_nonnull(line);
     p += sprintf(p, "{\"queue_name\": \"deferred\", \"queue_id\": \"4AbCdE1234\", "
@@ -345,15 +294,11 @@ START_TEST(pj_many_recipients)
         p += sprintf(p, "%s{\"address\": \"u%zu@example.net\", \"delay_reason\": \"connect to "
                         "mx.example.net[192.0.2.1]:25: Connection timed out\"}", i ? ", " : "", i);
     p += sprintf(p, "]}\n");
-    ck_assert_int_eq(bounce_stream_new(bounce_kb_builtin(), BOUNCE_STREAM_QUEUE, BOUNCE_FORMAT_AUTO, &s), BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_feed(s, line, (size_t)(p - line)), BOUNCE_OK);
-    ck_assert_int_eq(bounce_stream_finish(s), BOUNCE_OK);
-    while ((r = bounce_stream_next(s)))
-        n++;
-    ck_assert_int_eq(bounce_stream_format(s), BOUNCE_FORMAT_POSTQUEUE_JSON);
-    ck_assert_uint_eq(n, 3000);
-    ck_assert_uint_eq(bounce_stream_stat(s, BOUNCE_STAT_TRUNCATED), 0);
-    bounce_stream_free(s);
+    st_queue_buf(line, (size_t)(p - line), 0, BOUNCE_FORMAT_AUTO, NULL, &q, NULL);
+    ck_assert_int_eq(q.format, BOUNCE_FORMAT_POSTQUEUE_JSON);
+    ck_assert_uint_eq(q.records, 3000);
+    ck_assert_uint_eq(q.stat[BOUNCE_STAT_TRUNCATED], 0);
+    st_run_free(&q);
     free(line);
 }
 END_TEST
@@ -363,19 +308,19 @@ Suite *bounce_test_postqueue_suite(void)
     Suite *s = suite_create("postqueue");
     TCase *tc = tcase_create("postqueue-p");
     tcase_add_test(tc, pq_basic);
-    tcase_add_loop_test(tc, pq_chunks, 1, 8);
+    tcase_add_loop_test(tc, pq_chunks, 0, (int)(sizeof chunked_files / sizeof chunked_files[0]));
     tcase_add_test(tc, pq_truncated);
     tcase_add_test(tc, pq_empty);
     tcase_add_test(tc, pq_unbalanced_reason);
     tcase_add_test(tc, pq_detached_marker);
     tcase_add_test(tc, pq_thousands);
     tcase_add_test(tc, pq_garbage);
-    tcase_add_test(tc, pq_real_postfix);
+    tcase_add_loop_test(tc, real_postfix_queue, 0, 1); /* postqueue -p */
     suite_add_tcase(s, tc);
     tc = tcase_create("postqueue-j");
     tcase_add_test(tc, pj_basic);
     tcase_add_test(tc, detect_formats);
-    tcase_add_test(tc, pj_real_postfix);
+    tcase_add_loop_test(tc, real_postfix_queue, 1, 2); /* postqueue -j */
     tcase_add_test(tc, pj_many_recipients);
     suite_add_tcase(s, tc);
     return s;

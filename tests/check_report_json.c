@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue_testlib.h"
+#include "stream_testlib.h"
 
 void bounce__test_fail_alloc_after(long n); /* libbounce-test (BOUNCE_TESTING) */
 
@@ -20,11 +20,11 @@ static int has_finding(const bounce_report_t *r, const char *id)
 static bounce_report_t *report_of(const char *rel)
 {
     bounce_report_t *r = NULL;
-    struct qt_run q;
+    struct st_run q;
     ck_assert_int_eq(bounce_report_new(0, &r), BOUNCE_OK);
-    qt_run_fixture(rel, 0, &q, r);
+    st_queue_fixture(rel, 0, &q, r);
     ck_assert_uint_gt(q.records, 0);
-    free(q.jsonl);
+    st_run_free(&q);
     return r;
 }
 
