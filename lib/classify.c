@@ -241,20 +241,20 @@ static void on_output(mstate *ms, uint32_t state, uint32_t pos, uint32_t i)
 static size_t walk_back(const bounce_kb_t *kb, const char *text, size_t n, size_t end,
                         uint32_t L)
 {
-    long long p = (long long)end;
     const uint8_t *cls = kb->byte_class;
-    while (L > 0) {
-        if (p >= (long long)n) {
-            p--;
-        } else if (p >= 0 && cls[(unsigned char)text[p]] == kb->space_class) {
-            while (p >= 0 && cls[(unsigned char)text[p]] == kb->space_class)
-                p--;
-        } else if (p >= 0) {
-            p--;
-        }
+    uint8_t sp = (uint8_t)kb->space_class;
+    size_t p = end + 1; /* one past the byte about to be stepped over */
+    if (L > 0 && p > n) { /* the virtual trailing space */
+        p--;
         L--;
     }
-    return (size_t)(p + 1);
+    while (L > 0 && p > 0) {
+        if (cls[(unsigned char)text[--p]] == sp)
+            while (p > 0 && cls[(unsigned char)text[p - 1]] == sp)
+                p--;
+        L--;
+    }
+    return p;
 }
 
 static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, const cctx *cx,
