@@ -97,4 +97,25 @@ done:
     bounce_stream_free(s);
 }
 
+/* The one-MTA log targets (postfix_line, exim_line): the control byte picks auto-detection
+ * or fixed_format (bit 0), an in-flight cap of 1..4 (bits 1-2, so eviction runs), where the
+ * input is split in two feeds (bits 3-7) and the text report's MTA. */
+static inline int fuzz_stream_log_lines(const uint8_t *data, size_t size, int fixed_format)
+{
+    struct fuzz_stream f = {0};
+    size_t len;
+
+    if (size < 1 || size > FUZZ_STREAM_MAX_INPUT)
+        return 0;
+    len = size - 1;
+    f.kind = BOUNCE_STREAM_LOG;
+    f.format = (data[0] & 1) ? fixed_format : BOUNCE_FORMAT_AUTO;
+    f.max_in_flight = 1 + ((data[0] >> 1) & 3);
+    f.first = len ? (data[0] >> 3) % (len + 1) : 0;
+    f.first_flags = BOUNCE_JSON_CANONICAL;
+    f.mta = data[0] % 5;
+    fuzz_stream_run(&f, (const char *)data + 1, len);
+    return 0;
+}
+
 #endif

@@ -11,18 +11,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fuzz_stream f = {0};
-    size_t len;
-
-    if (size < 1 || size > FUZZ_STREAM_MAX_INPUT)
-        return 0;
-    len = size - 1;
-    f.kind = BOUNCE_STREAM_LOG;
-    f.format = (data[0] & 1) ? BOUNCE_FORMAT_POSTFIX_LOG : BOUNCE_FORMAT_AUTO;
-    f.max_in_flight = 1 + ((data[0] >> 1) & 3);
-    f.first = len ? (data[0] >> 3) % (len + 1) : 0;
-    f.first_flags = BOUNCE_JSON_CANONICAL;
-    f.mta = data[0] % 5;
-    fuzz_stream_run(&f, (const char *)data + 1, len);
-    return 0;
+    return fuzz_stream_log_lines(data, size, BOUNCE_FORMAT_POSTFIX_LOG);
 }
