@@ -127,13 +127,47 @@ size_t bounce__parse_iso_time(const char *p, size_t len, int64_t *t)
     return i;
 }
 
+/* two digits at p, -1 if not both digits (digits(p, 2) without the loop) */
+static int two_digits(const char *p)
+{
+    unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
+    return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+/* "Jan".."Dec" (case-sensitive) -> 1..12, else 0 */
 static int month_of(const char *p)
 {
-    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    for (int m = 0; m < 12; m++)
-        if (p[0] == names[3 * m] && p[1] == names[3 * m + 1] && p[2] == names[3 * m + 2])
-            return m + 1;
-    return 0;
+    char a = p[1], b = p[2];
+    switch (p[0]) {
+    case 'J':
+        if (a == 'a')
+            return b == 'n' ? 1 : 0;
+        if (a == 'u')
+            return b == 'n' ? 6 : b == 'l' ? 7 : 0;
+        return 0;
+    case 'F':
+        return a == 'e' && b == 'b' ? 2 : 0;
+    case 'M':
+        if (a != 'a')
+            return 0;
+        return b == 'r' ? 3 : b == 'y' ? 5 : 0;
+    case 'A':
+        if (a == 'p')
+            return b == 'r' ? 4 : 0;
+        if (a == 'u')
+            return b == 'g' ? 8 : 0;
+        return 0;
+    case 'S':
+        return a == 'e' && b == 'p' ? 9 : 0;
+    case 'O':
+        return a == 'c' && b == 't' ? 10 : 0;
+    case 'N':
+        return a == 'o' && b == 'v' ? 11 : 0;
+    case 'D':
+        return a == 'e' && b == 'c' ? 12 : 0;
+    default:
+        return 0;
+    }
 }
 
 /* "Nov 25 14:36:23" or "Nov  5 14:36:23" (15 bytes) */
@@ -143,8 +177,8 @@ static size_t parse_3164_time(const char *p, size_t len, int64_t ref, int64_t *t
     if (len < 16 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' || p[12] != ':')
         return 0;
     int mon = month_of(p);
-    int d = p[4] == ' ' ? digits(p + 5, 1) : digits(p + 4, 2);
-    int h = digits(p + 7, 2), mi = digits(p + 10, 2), s = digits(p + 13, 2);
+    int d = p[4] == ' ' ? digits(p + 5, 1) : two_digits(p + 4);
+    int h = two_digits(p + 7), mi = two_digits(p + 10), s = two_digits(p + 13);
     if (!mon || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
         return 0;
     size_t i = 15;
@@ -186,25 +220,59 @@ void bounce__syslog_ctx_free(bounce__syslog_ctx *c)
         bounce__buf_free(&c->scratch);
 }
 
-static size_t token_end(const char *p, size_t i, size_t len)
+/* Byte scans of the prefix, 8 bytes a step where that is simple and portable (GCC or
+ * clang on a little-endian machine): the first matching byte is the lowest flagged one,
+ * since the zero-byte test below only errs on bytes above a true zero byte. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SCAN_WORDS 1
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define SCAN_INLINE inline __attribute__((always_inline))
+
+static SCAN_INLINE uint64_t bytes_equal(uint64_t x, unsigned char c)
 {
-    while (i < len && p[i] != ' ')
+    uint64_t y = x ^ (ONES * c);
+    return (y - ONES) & ~y & HIGHS;
+}
+#else
+#define SCAN_INLINE
+#endif
+
+/* index of the first byte of p[i..len) that is a, b or c; len if none (i <= len). Inlined,
+ * so that the byte masks are constants. */
+static SCAN_INLINE size_t scan3(const char *p, size_t i, size_t len, char a, char b, char c)
+{
+#ifdef SCAN_WORDS
+    while (i + 8 <= len) {
+        uint64_t x, m;
+        memcpy(&x, p + i, 8);
+        m = bytes_equal(x, (unsigned char)a) | bytes_equal(x, (unsigned char)b) |
+            bytes_equal(x, (unsigned char)c);
+        if (m)
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < len && p[i] != a && p[i] != b && p[i] != c)
         i++;
     return i;
+}
+
+static size_t token_end(const char *p, size_t i, size_t len)
+{
+    return scan3(p, i, len, ' ', ' ', ' ');
 }
 
 /* "prog[pid]: msg" or "prog: msg" starting at p[i]; fills prog/msg. 1 if found. */
 static int parse_tag(const char *p, size_t i, size_t len, bounce__syslog *out)
 {
     size_t st = i;
-    while (i < len && p[i] != '[' && p[i] != ':' && p[i] != ' ')
-        i++;
+    i = scan3(p, i, len, '[', ':', ' ');
     if (i == st || i >= len)
         return 0;
     size_t pe = i;
     if (p[i] == '[') {
-        while (i < len && p[i] != ']' && p[i] != ' ')
-            i++;
+        i = scan3(p, i, len, ']', ' ', ' ');
         if (i >= len || p[i] != ']')
             return 0;
         i++;
@@ -228,10 +296,13 @@ static int parse_host_tag(const char *p, size_t i, size_t len, bounce__syslog *o
         return 0;
     while (i < len && p[i] == ' ')
         i++;
-    size_t he = token_end(p, i, len);
+    /* the first token, and whether it has a '[' */
+    size_t he = scan3(p, i, len, ' ', '[', '[');
+    int bracket = he < len && p[he] == '[';
+    if (bracket)
+        he = token_end(p, he, len);
     /* no host: the first token is already the tag */
-    if (he > i && (p[he - 1] == ':' || memchr(p + i, '[', he - i) != NULL) &&
-        parse_tag(p, i, len, out))
+    if (he > i && (p[he - 1] == ':' || bracket) && parse_tag(p, i, len, out))
         return 1;
     if (he >= len)
         return 0;
