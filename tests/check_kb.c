@@ -33,15 +33,6 @@ static const char *const required_causes[] = {
     "policy.not_accepted", "system.remote_error", "autoreply.vacation", "feedback.complaint",
     "delivered.ok"};
 
-static char *fixture(const char *rel, size_t *len)
-{
-    char *path = bounce_test_fixture_path(rel);
-    char *buf = bounce_test_read_file(path, len);
-    ck_assert_msg(buf != NULL, "cannot read fixture %s", path);
-    free(path);
-    return buf;
-}
-
 static bounce_kb_t *load_fixture(const bounce_kb_t *base, const char *rel)
 {
     bounce_kb_t *kb = NULL;
@@ -186,7 +177,7 @@ START_TEST(test_builtin_iana)
 {
     const bounce_kb_t *kb = bounce_kb_builtin();
     size_t len, rows = 0, bad = 0;
-    char *buf = fixture("reference/enhanced-status-codes.tsv", &len);
+    char *buf = bounce_test_read_fixture("reference/enhanced-status-codes.tsv", &len);
     char *line, *save = NULL;
     for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *tab1, *tab2;
@@ -266,7 +257,7 @@ START_TEST(test_loader_errors)
     /* the same through the buffer API, with a NULL diag */
     {
         size_t len;
-        char *buf = fixture(rel, &len);
+        char *buf = bounce_test_read_fixture(rel, &len);
         ck_assert_int_eq(bounce_kb_load_buffer(NULL, buf, len, c->file, &kb, NULL),
                          BOUNCE_E_SYNTAX);
         ck_assert_ptr_eq(kb, (bounce_kb_t *)(uintptr_t)0x1);
@@ -395,7 +386,7 @@ END_TEST
 START_TEST(test_load_alloc_failure)
 {
     size_t len;
-    char *buf = fixture("kb/override.tsv", &len);
+    char *buf = bounce_test_read_fixture("kb/override.tsv", &len);
     bounce_kb_t *base = load_fixture(NULL, "kb/small.tsv");
     long n;
     int ok = 0;

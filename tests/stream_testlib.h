@@ -193,13 +193,10 @@ static inline void st_run_buf(const struct st_opts *o, const char *buf, size_t l
 /* Run the fixture tests/fixtures/<rel>. */
 static inline void st_run_fixture(const struct st_opts *o, const char *rel, struct st_run *r)
 {
-    char *path = bounce_test_fixture_path(rel);
     size_t len = 0;
-    char *buf = bounce_test_read_file(path, &len);
-    ck_assert_msg(buf != NULL, "cannot read %s", path);
+    char *buf = bounce_test_read_fixture(rel, &len);
     st_run_buf(o, buf, len, r);
     free(buf);
-    free(path);
 }
 
 static inline void st_run_free(struct st_run *r)

@@ -50,6 +50,17 @@ char *bounce_test_read_file(const char *path, size_t *len)
     return buf;
 }
 
+char *bounce_test_read_fixture(const char *rel, size_t *len)
+{
+    char *path = bounce_test_fixture_path(rel);
+    char *buf;
+    ck_assert_ptr_nonnull(path);
+    buf = bounce_test_read_file(path, len);
+    ck_assert_msg(buf != NULL, "cannot read fixture %s", path);
+    free(path);
+    return buf;
+}
+
 char *bounce_test_compare_jsonl(const char *actual, const char *expected_path)
 {
     const char *regen = getenv("REGENERATE");

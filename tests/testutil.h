@@ -12,6 +12,8 @@
 char *bounce_test_fixture_path(const char *rel);
 /* Read a whole file (malloc'ed, NUL-terminated; *len excludes the NUL). NULL on error. */
 char *bounce_test_read_file(const char *path, size_t *len);
+/* Read tests/fixtures/<rel> (malloc'ed, NUL-terminated); fails the test when it cannot. */
+char *bounce_test_read_fixture(const char *rel, size_t *len);
 /* Parse JSON Lines text and compare it canonically (sorted keys, one object per line)
  * with the expected file; with REGENERATE=1 in the environment, rewrite the file instead.
  * Returns NULL when equal, else a malloc'ed description of the first difference. */
