@@ -707,6 +707,23 @@ static int rec_from_hdr(ctx *c, bounce_record_t *r, int f, const char *blk, size
             int bl = snprintf(buf, sizeof buf, "unknown mailer error %.*s", (int)n, s);
             return bounce__record_set(r, f, buf, (size_t)bl) < 0 ? -1 : 1;
         }
+        if (unix_type && n) {
+            /* "X-Unix; temporary failure": the words of a local delivery program or of its
+             * exit status (Postfix's sysexits table), not of an SMTP server: say so (the KB
+             * signature ndr.delivery-program-error, priority 30: a text with a more specific
+             * cause keeps it, one without reads as local.delivery_failed) */
+            static const char pre[] = "delivery program error: ";
+            bounce__buf t = {0};
+            int rc;
+            if (bounce__buf_append(&t, pre, sizeof pre - 1) < 0 ||
+                bounce__buf_append(&t, s, n) < 0) {
+                bounce__buf_free(&t);
+                return -1;
+            }
+            rc = bounce__record_set(r, f, t.p, t.len) < 0 ? -1 : 1;
+            bounce__buf_free(&t);
+            return rc;
+        }
     } else {
         trim(&s, &n);
     }
@@ -1332,6 +1349,52 @@ static void cand_diags(ctx *c)
                     c->c[i].diag = t + from;
                     c->c[i].dlen = to - from;
                 }
+        }
+    }
+    {
+        /* Sendmail's session transcript ("While talking to HOST:", ">>> command", "<<<
+         * reply", then one "NNN <rcpt>... text" line per recipient, several hosts and
+         * recipients in one transcript): what concerns a recipient comes before its own
+         * line, back to the section's "while talking to" line or to the line of the
+         * recipient before it; what follows belongs to the next recipient */
+        const char *wt = find_ci(t, c->human_len, "while talking to ");
+        for (i = 0; wt && i < c->nc; i++) {
+            size_t ae = (size_t)(c->c[i].addr - t) + c->c[i].alen, le = ae, b;
+            size_t ls = c->c[i].line_off, lim = ls > 2048 ? ls - 2048 : 0;
+            if (c->c[i].weak || ls <= (size_t)(wt - t) || ae + 4 > c->human_len ||
+                memcmp(t + ae, ">...", 4) != 0)
+                continue;
+            while (le < c->human_len && t[le] != '\n' && t[le] != '\r')
+                le++;
+            b = ls;
+            while (b > lim) {
+                /* step back one line; stop above a recipient's line or a marker line,
+                 * take a "while talking to" line and stop */
+                size_t e = b, l0, k;
+                int rcpt_line = 0;
+                while (e > lim && (t[e - 1] == '\n' || t[e - 1] == '\r'))
+                    e--;
+                l0 = e;
+                while (l0 > lim && t[l0 - 1] != '\n' && t[l0 - 1] != '\r')
+                    l0--;
+                if (l0 == e)
+                    break; /* blank line or the limit */
+                k = l0;
+                while (k < e && is_space((unsigned char)t[k]))
+                    k++;
+                if (e - k >= 5 && t[k] == '-' && t[k + 1] == '-')
+                    break; /* "----- Transcript of session follows -----" */
+                if (!(e - k >= 3 && (!memcmp(t + k, "<<<", 3) || !memcmp(t + k, ">>>", 3))) &&
+                    find_ci(t + k, e - k, ">..."))
+                    rcpt_line = 1;
+                if (rcpt_line)
+                    break;
+                b = l0;
+                if (find_ci(t + k, e - k, "while talking to "))
+                    break;
+            }
+            c->c[i].diag = t + b;
+            c->c[i].dlen = le - b;
         }
     }
 }

@@ -73,6 +73,9 @@ static int code_at(const unsigned char *t, size_t n, size_t i)
     if (j == 0)
         return 2;
     p = t[j - 1];
+    /* Sendmail's transcript: "<<< 550 ..." is the server's reply */
+    if (p == '<' && j >= 3 && t[j - 2] == '<' && t[j - 3] == '<')
+        return 2;
     if (p == ':' || p == ';' || p == '(' || p == '[' || p == '#' || p == '=' || p == '\n' ||
         p == '\r')
         return 1;
@@ -80,6 +83,33 @@ static int code_at(const unsigned char *t, size_t n, size_t i)
 }
 
 #define ESC_CANDIDATES 8
+
+/* The first q >= i with t[q] '4' or '5', or with t[q + 1] == '.'; len if none. Eight bytes
+ * a step with GCC or clang on a little-endian machine (the zero-byte test flags only the
+ * first match exactly, so the lowest flagged byte is the answer). */
+static size_t next_failure_or_dot(const unsigned char *t, size_t i, size_t len)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    while (i + 9 <= len) {
+        uint64_t x, y, a, b, c;
+        memcpy(&x, t + i, 8);
+        memcpy(&y, t + i + 1, 8);
+        a = x ^ (ones * '4');
+        b = x ^ (ones * '5');
+        c = y ^ (ones * '.');
+        a = ((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c);
+        a &= highs;
+        if (a)
+            return i + (size_t)(__builtin_ctzll(a) >> 3);
+        i += 8;
+    }
+#endif
+    for (; i < len; i++)
+        if (t[i] == '4' || t[i] == '5' || (i + 1 < len && t[i + 1] == '.'))
+            return i;
+    return len;
+}
 
 void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *enhanced)
 {
@@ -102,6 +132,20 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
     for (i = 0; i < len; i++) {
         int k, s, d;
         size_t n;
+        /* with a sure code known, jump to the next position where the body below can do
+         * anything: a '4' or '5' (a later failure code, only after a 2xx/3xx code) or the
+         * byte before a '.' (an enhanced-code candidate) */
+        if (code >= 400) {
+            const unsigned char *dot;
+            if (nc >= ESC_CANDIDATES || i + 1 >= len ||
+                !(dot = memchr(t + i + 1, '.', len - i - 1)))
+                break;
+            i = (size_t)(dot - t) - 1;
+        } else if (code) {
+            i = next_failure_or_dot(t, i, len);
+            if (i >= len)
+                break;
+        }
         if ((unsigned)(t[i] - '2') > 3u)
             continue;
         if ((!code || (code < 400 && t[i] >= '4')) && i + 3 <= len &&

@@ -38,6 +38,8 @@ static const struct reply_case {
      " Out: 354 End data with <CR><LF>.<CR><LF>\n Out: 451 4.3.0 Error: queue file write error\n"
      " In:  QUIT\n Out: 221 2.0.0 Bye", 451, "4.3.0"},
     {"250 2.1.5 Ok\n550 5.7.1 Rejected after DATA\n250 2.0.0 Ok", 550, "5.7.1"},
+    {"While talking to mx.example.org:\n>>> MAIL From:<a@example.com>\n<<< 553 Relaying denied\n"
+     "554 <b@example.org>... Remote protocol error", 553, ""},
     /* not codes: IP addresses, versions, ports, other numbers */
     {"delivery to 10.5.1.1 failed", 0, ""},
     {"connect to 192.0.2.1[192.0.2.1]:25: Connection refused", 0, ""},
