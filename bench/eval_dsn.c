@@ -287,6 +287,19 @@ static const struct {
      "qmail's 'wasn't able to establish an SMTP connection ... in the queue too long': the "
      "same wording is labelled expired elsewhere in the corpus; libbounce says expired for "
      "both (the MTA retried until the message's lifetime ran out)."},
+    {NULL, "blocked", "networkerror", "network.connection_refused",
+     "Sendmail's 'Deferred: Connection refused by HOST' until the message expired: the host "
+     "refused TCP connections (down, or closed to everyone); nothing says it refused this "
+     "client, so networkerror, as for Postfix's 'connect to HOST: Connection refused'."},
+    {NULL, "policyviolation", "syntaxerror", "syntax.protocol",
+     "'550 Protocol violation': the server says the SMTP dialogue broke its rules "
+     "(syntaxerror, like Exim's and Postfix's protocol errors), not which policy refused it."},
+    {NULL, "securityerror", "policyviolation", "policy.violation",
+     "'550 5.7.1 <rcpt>... Access denied': a recipient refused by the receiver's access rules "
+     "(5.7.1, policyviolation); nothing in it is about security or authentication."},
+    {"rhost-messagelabs-03.eml", "userunknown", "undefined", NULL,
+     "'542 <rcpt> Rejected': a non-standard reply code and one word; nothing says that the "
+     "user does not exist."},
 };
 
 /* The rules the lead plans for lib/classify.c, simulated on a record's result, in the form
@@ -521,6 +534,12 @@ int main(int argc, char **argv)
             hard_n++;
             if ((bounce_result_hard_bounce(res) ? 1 : 0) == l->hard)
                 hard_ok++;
+            else if (verbose)
+                printf("HARD %s #%d want %d got %d (want reason %s, got %s, cause %s, %s)\n",
+                       m->path, l->index, l->hard, bounce_result_hard_bounce(res) ? 1 : 0,
+                       l->reason, bounce_enum_name(BOUNCE_ENUM_REASON, bounce_result_reason(res)),
+                       bounce_result_cause(res),
+                       bounce_enum_name(BOUNCE_ENUM_SEVERITY, bounce_result_severity(res)));
         }
         if (nrec > nexp) {
             extra += nrec - nexp;
