@@ -7,10 +7,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -31,28 +33,29 @@ static void usage(FILE *f)
             "exit status: 0 ok, 1 the input had problems (reported), 2 usage error\n");
 }
 
-int cli_read_chunks(const char *path, int (*fn)(void *ctx, const char *buf, size_t len), void *ctx)
+/* fill buf from fd up to size bytes (fewer only at end of input); -1 on a read error */
+static ssize_t read_full(int fd, char *buf, size_t size)
 {
-    gzFile gz;
-    char *buf;
-    int rc = 0, n;
-    const size_t bufsize = 1u << 20;
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
 
-    if (strcmp(path, "-") == 0)
-        gz = gzdopen(dup(STDIN_FILENO), "rb");
-    else
-        gz = gzopen(path, "rb");
-    if (!gz) {
-        fprintf(stderr, "bounce: %s: %s\n", path, errno ? strerror(errno) : "cannot open");
-        return -1;
-    }
+/* gzread loop (transparent for plain data) over an open gzFile; closes it */
+static int read_gz(gzFile gz, const char *path, char *buf, size_t bufsize,
+                   int (*fn)(void *ctx, const char *buf, size_t len), void *ctx)
+{
+    int rc = 0, n;
     gzbuffer(gz, 256 * 1024);
-    buf = malloc(bufsize);
-    if (!buf) {
-        gzclose(gz);
-        fprintf(stderr, "bounce: out of memory\n");
-        return -1;
-    }
     while ((n = gzread(gz, buf, (unsigned)bufsize)) > 0) {
         rc = fn(ctx, buf, (size_t)n);
         if (rc)
@@ -64,8 +67,72 @@ int cli_read_chunks(const char *path, int (*fn)(void *ctx, const char *buf, size
         fprintf(stderr, "bounce: %s: %s\n", path, err == Z_ERRNO ? strerror(errno) : msg);
         rc = -1;
     }
-    free(buf);
     gzclose(gz);
+    return rc;
+}
+
+/* Plain input is read with read() into one reused buffer; gzip input (magic 1f 8b) goes
+ * through zlib. The magic is checked on the first chunk, so that needs a seekable input
+ * (a file, or stdin redirected from one) to go back; a pipe is read through zlib's
+ * transparent mode as before. fn gets full chunks of bufsize bytes except the last. */
+int cli_read_chunks(const char *path, int (*fn)(void *ctx, const char *buf, size_t len), void *ctx)
+{
+    const size_t bufsize = 1u << 20;
+    int is_stdin = strcmp(path, "-") == 0, fd, rc = 0;
+    off_t start;
+    ssize_t n;
+    char *buf;
+    gzFile gz;
+
+    errno = 0;
+    fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
+    if (fd < 0) {
+        fprintf(stderr, "bounce: %s: %s\n", path, errno ? strerror(errno) : "cannot open");
+        return -1;
+    }
+    buf = malloc(bufsize);
+    if (!buf) {
+        if (!is_stdin)
+            close(fd);
+        fprintf(stderr, "bounce: out of memory\n");
+        return -1;
+    }
+    start = lseek(fd, 0, SEEK_CUR);
+    if (start >= 0) {
+        n = read_full(fd, buf, bufsize);
+        if (n >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
+            if (lseek(fd, start, SEEK_SET) == start)
+                goto gzip; /* back to the start: zlib reads it */
+            n = -1;
+        }
+        while (n > 0) {
+            rc = fn(ctx, buf, (size_t)n);
+            if (rc || (size_t)n < bufsize)
+                break;
+            n = read_full(fd, buf, bufsize);
+        }
+        if (n < 0) {
+            fprintf(stderr, "bounce: %s: %s\n", path, strerror(errno));
+            rc = -1;
+        }
+        free(buf);
+        if (!is_stdin)
+            close(fd);
+        return rc;
+    }
+gzip:
+    /* reopened by name, so that zlib's messages name the file as before */
+    if (!is_stdin)
+        close(fd);
+    errno = 0;
+    gz = is_stdin ? gzdopen(dup(fd), "rb") : gzopen(path, "rb");
+    if (!gz) {
+        fprintf(stderr, "bounce: %s: %s\n", path, errno ? strerror(errno) : "cannot open");
+        free(buf);
+        return -1;
+    }
+    rc = read_gz(gz, path, buf, bufsize, fn, ctx);
+    free(buf);
     return rc;
 }
 
