@@ -15,7 +15,7 @@
 
 static const char *const cases[] = {
     "postfix-report", "exim", "sendmail", "qmail", "gmail", "office365", "arf", "autoreply",
-    "delay", "delivered", "not-a-bounce", "rfc6533-global"};
+    "delay", "delivered", "not-a-bounce", "rfc6533-global", "sendmail-transcript"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
