@@ -46,11 +46,16 @@ static size_t esc_at(const unsigned char *t, size_t n, size_t i, int *subject, i
 
 /* A basic reply code at t[i]: 0 = none, 1 = plausible, 2 = sure (line start or followed by
  * an enhanced code of the same class). */
-static int code_at(const unsigned char *t, size_t n, size_t i)
+/* esc_at() result at pos, kept by code_at() for the main loop (which asks again there) */
+struct esc_memo {
+    size_t pos, len;
+    int s, d;
+};
+
+static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *m)
 {
     unsigned char p, a;
     size_t j;
-    int s, d;
     if (i + 3 > n || t[i] < '2' || t[i] > '5' || t[i + 1] > '5' || !is_digit(t[i + 1]) ||
         !is_digit(t[i + 2]))
         return 0;
@@ -62,8 +67,12 @@ static int code_at(const unsigned char *t, size_t n, size_t i)
     if (!(is_space(a) || a == '-' || a == ')' || a == ',' || a == ';' || a == ']' || a == '"' ||
           a == '\''))
         return 0;
-    if (i + 3 < n && (a == ' ' || a == '-') && esc_at(t, n, i + 4, &s, &d) && t[i + 4] == t[i])
-        return 2;
+    if (i + 3 < n && (a == ' ' || a == '-')) {
+        m->pos = i + 4;
+        m->len = esc_at(t, n, i + 4, &m->s, &m->d);
+        if (m->len && t[i + 4] == t[i])
+            return 2;
+    }
     if ((p == '\n' || p == '\r') && (a == ' ' || a == '-' || i + 3 == n))
         return 2;
     /* otherwise it must follow a separator: "said: 550", "smtp; 550", "(550" */
@@ -84,33 +93,6 @@ static int code_at(const unsigned char *t, size_t n, size_t i)
 
 #define ESC_CANDIDATES 8
 
-/* The first q >= i with t[q] '4' or '5', or with t[q + 1] == '.'; len if none. Eight bytes
- * a step with GCC or clang on a little-endian machine (the zero-byte test flags only the
- * first match exactly, so the lowest flagged byte is the answer). */
-static size_t next_failure_or_dot(const unsigned char *t, size_t i, size_t len)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-    while (i + 9 <= len) {
-        uint64_t x, y, a, b, c;
-        memcpy(&x, t + i, 8);
-        memcpy(&y, t + i + 1, 8);
-        a = x ^ (ones * '4');
-        b = x ^ (ones * '5');
-        c = y ^ (ones * '.');
-        a = ((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c);
-        a &= highs;
-        if (a)
-            return i + (size_t)(__builtin_ctzll(a) >> 3);
-        i += 8;
-    }
-#endif
-    for (; i < len; i++)
-        if (t[i] == '4' || t[i] == '5' || (i + 1 < len && t[i + 1] == '.'))
-            return i;
-    return len;
-}
-
 void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *enhanced)
 {
     const unsigned char *t = (const unsigned char *)text;
@@ -120,6 +102,7 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
     } cand[ESC_CANDIDATES];
     size_t i, nc = 0, best_off = 0, best_len = 0;
     int code = 0, weak = 0, best_rank = -1;
+    struct esc_memo memo = {(size_t)-1, 0, 0, 0};
     *reply_code = 0;
     enhanced[0] = '\0';
     if (!text)
@@ -132,24 +115,10 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
     for (i = 0; i < len; i++) {
         int k, s, d;
         size_t n;
-        /* with a sure code known, jump to the next position where the body below can do
-         * anything: a '4' or '5' (a later failure code, only after a 2xx/3xx code) or the
-         * byte before a '.' (an enhanced-code candidate) */
-        if (code >= 400) {
-            const unsigned char *dot;
-            if (nc >= ESC_CANDIDATES || i + 1 >= len ||
-                !(dot = memchr(t + i + 1, '.', len - i - 1)))
-                break;
-            i = (size_t)(dot - t) - 1;
-        } else if (code) {
-            i = next_failure_or_dot(t, i, len);
-            if (i >= len)
-                break;
-        }
         if ((unsigned)(t[i] - '2') > 3u)
             continue;
         if ((!code || (code < 400 && t[i] >= '4')) && i + 3 <= len &&
-            (k = code_at(t, len, i)) != 0) {
+            (k = code_at(t, len, i, &memo)) != 0) {
             int v = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
             if (k == 2) {
                 if (code)
@@ -160,7 +129,8 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
             }
         }
         if (t[i] != '3' && i + 5 <= len && t[i + 1] == '.' && nc < ESC_CANDIDATES &&
-            (n = esc_at(t, len, i, &s, &d)) != 0) {
+            (n = i == memo.pos ? (s = memo.s, d = memo.d, memo.len)
+                               : esc_at(t, len, i, &s, &d)) != 0) {
             cand[nc].off = i;
             cand[nc].len = n;
             cand[nc].cls = t[i] - '0';
