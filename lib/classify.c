@@ -584,10 +584,16 @@ void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
         /* an SMTP-time reject with a 4xx reply is temporary */
         r->severity = code_class == 4 ? BOUNCE_SEVERITY_TRANSIENT : BOUNCE_SEVERITY_PERMANENT;
         break;
+    case BOUNCE_EVENT_FROZEN:
+        /* frozen with no reason given (exim -bp shows none): the freeze is the cause */
+        if (r->cause < 0)
+            force_cause(r, kb, "local.message_frozen", BOUNCE_REASON_ONHOLD,
+                        BOUNCE_SEVERITY_TRANSIENT, "status:frozen");
+        r->severity = BOUNCE_SEVERITY_TRANSIENT;
+        break;
     case BOUNCE_EVENT_DEFERRED:
     case BOUNCE_EVENT_QUEUED:
     case BOUNCE_EVENT_HELD:
-    case BOUNCE_EVENT_FROZEN:
     case BOUNCE_EVENT_DELAYED:
         r->severity = BOUNCE_SEVERITY_TRANSIENT;
         break;
