@@ -167,6 +167,8 @@ int bounce__record_json(const bounce_record_t *r, uint32_t flags, bounce__buf *o
     BOUNCE__HIDDEN;
 /* Format seconds since the epoch as RFC 3339 UTC into buf (at least 48 bytes). */
 void bounce__format_time(int64_t t, char *buf) BOUNCE__HIDDEN;
+/* Civil (UTC) year of epoch seconds. */
+int64_t bounce__year_of(int64_t t) BOUNCE__HIDDEN;
 /* Days-from-civil: UTC epoch seconds of a broken-down UTC time (no libc timezone use). */
 int64_t bounce__timegm(int year, int mon /*1-12*/, int day, int hour, int min, int sec)
     BOUNCE__HIDDEN;

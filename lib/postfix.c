@@ -17,38 +17,10 @@
 
 #include "tracker.h"
 
-typedef struct span {
-    const char *p;
-    size_t n;
-} span;
-
 struct pf_state {
     bounce__tracker trk;
     bounce__syslog_ctx sys;
 };
-
-#define LIT(s) (s), (sizeof(s) - 1)
-
-static int has_prefix(const char *p, size_t n, const char *lit, size_t ln)
-{
-    return n >= ln && memcmp(p, lit, ln) == 0;
-}
-
-static const char *find(const char *h, size_t hn, const char *nd, size_t nn)
-{
-    if (nn == 0)
-        return h;
-    while (hn >= nn) {
-        const char *c = memchr(h, nd[0], hn - nn + 1);
-        if (!c)
-            return NULL;
-        if (memcmp(c, nd, nn) == 0)
-            return c;
-        hn -= (size_t)(c - h) + 1;
-        h = c + 1;
-    }
-    return NULL;
-}
 
 /* last occurrence */
 static const char *rfind(const char *h, size_t hn, const char *nd, size_t nn)

@@ -140,24 +140,11 @@ static int is_weekday(const char *p, size_t len)
     return 0;
 }
 
-/* Civil year of epoch seconds t (UTC). */
-static int year_of(int64_t t)
-{
-    int64_t z = (t >= 0 ? t / 86400 : (t - 86399) / 86400) + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return (int)(m <= 2 ? y + 1 : y);
-}
 
 /* Month/day/time without a year: the latest year not more than a day after ref. */
 static int64_t infer_year_time(int64_t ref, int mon, int day, int hh, int mm, int ss)
 {
-    int y = year_of(ref + 86400);
+    int y = (int)bounce__year_of(ref + 86400);
     int64_t t = bounce__timegm(y, mon, day, hh, mm, ss);
     if (t > ref + 86400)
         t = bounce__timegm(y - 1, mon, day, hh, mm, ss);

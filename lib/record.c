@@ -125,22 +125,33 @@ int64_t bounce__timegm(int year, int mon, int day, int hour, int min, int sec)
     return days * 86400 + (int64_t)hour * 3600 + (int64_t)min * 60 + sec;
 }
 
-void bounce__format_time(int64_t t, char *buf)
+/* civil date of a day count since the epoch (Howard Hinnant's algorithm) */
+static void civil_from_days(int64_t days, int64_t *y, int64_t *m, int64_t *d)
 {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t secs = t - days * 86400;
-    /* civil from days */
     int64_t z = days + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2)
-        y++;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t days_of(int64_t t) { return t >= 0 ? t / 86400 : -((-t + 86399) / 86400); }
+
+int64_t bounce__year_of(int64_t t)
+{
+    int64_t y, m, d;
+    civil_from_days(days_of(t), &y, &m, &d);
+    return y;
+}
+
+void bounce__format_time(int64_t t, char *buf)
+{
+    int64_t days = days_of(t), secs = t - days * 86400, y, m, d;
+    civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) { /* outside RFC 3339's range: clamp */
         memcpy(buf, y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z", 21);
         return;

@@ -49,23 +49,10 @@ static int month_days(int64_t y, int m)
     return m == 2 && is_leap(y) ? 29 : d[m - 1];
 }
 
-/* civil year of a UTC epoch time (Howard Hinnant's algorithm) */
-static int64_t year_of(int64_t t)
-{
-    int64_t z = (t >= 0 ? t / DAY : (t - (DAY - 1)) / DAY) + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return m <= 2 ? y + 1 : y;
-}
 
 int64_t bounce__syslog_infer_year(int mon, int day, int hour, int min, int sec, int64_t ref_time)
 {
-    int64_t y = year_of(ref_time);
+    int64_t y = bounce__year_of(ref_time);
     /* try the reference year, then earlier ones (Feb 29 may need up to 8 years back) */
     for (int i = 0; i < 9; i++, y--) {
         if (day > month_days(y, mon))
@@ -74,7 +61,7 @@ int64_t bounce__syslog_infer_year(int mon, int day, int hour, int min, int sec, 
         if (t <= ref_time + DAY)
             return t;
     }
-    return bounce__timegm((int)year_of(ref_time) - 1, mon, day > 28 ? 28 : day, hour, min, sec);
+    return bounce__timegm((int)bounce__year_of(ref_time) - 1, mon, day > 28 ? 28 : day, hour, min, sec);
 }
 
 size_t bounce__parse_iso_time(const char *p, size_t len, int64_t *t)

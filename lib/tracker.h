@@ -4,6 +4,8 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 /* Per-stream context of the prefix parser: scratch space for decoded journald JSON and a
  * one-day cache of the RFC 3164 year inference. Zero-initialise; free with
  * bounce__syslog_ctx_free(). */
@@ -107,5 +109,36 @@ int bounce__tmsg_pending_next(const bounce__tmsg *m, size_t *pos, const char **r
 /* Copy the joined fields of m (sender, message id, queue id, and for a bounce notification
  * the queue id it reports on) into the record. -1 nomem. */
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r) BOUNCE__HIDDEN;
+
+
+/* ---- small scanning helpers shared by the log modules (postfix.c, exim.c) ---- */
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+#define LIT(s) (s), (sizeof(s) - 1)
+
+static inline int has_prefix(const char *p, size_t n, const char *lit, size_t ln)
+{
+    return n >= ln && memcmp(p, lit, ln) == 0;
+}
+
+/* First occurrence of nd[0..nn) in h[0..hn), or NULL. */
+static inline const char *find(const char *h, size_t hn, const char *nd, size_t nn)
+{
+    if (nn == 0)
+        return h;
+    while (hn >= nn) {
+        const char *c = memchr(h, nd[0], hn - nn + 1);
+        if (!c)
+            return NULL;
+        if (memcmp(c, nd, nn) == 0)
+            return c;
+        hn -= (size_t)(c - h) + 1;
+        h = c + 1;
+    }
+    return NULL;
+}
 
 #endif /* BOUNCE_TRACKER_H */
