@@ -243,63 +243,68 @@ static double cpu_sec(void)
 static const struct {
     const char *file, *want, *got, *cause;
     const char *why;
+    const char *cmd; /* the record's SMTP command must be this ("-": none), or NULL: any */
 } debatable[] = {
     {"rb-issue-368-bug.eml", NULL, NULL, NULL,
      "a real bounce notification from postmaster (\"Your message was rejected ... reject "
      "reason: Mailbox full / target mail address: ...\"), filed under not/ by the corpus: it "
-     "names one recipient and a reason, so libbounce reports it (mailboxfull) on purpose."},
+     "names one recipient and a reason, so libbounce reports it (mailboxfull) on purpose.", NULL},
     {NULL, "filtered", "userunknown", NULL,
      "a 'user unknown' reply whose SMTP stage the bounce does not give and whose status is "
      "not X.1.1: Sisimai guesses filtered, libbounce keeps userunknown (the text says the "
-     "user does not exist; filtered needs a stage after RCPT)."},
+     "user does not exist; filtered needs a stage after RCPT).", "-"},
+    {NULL, "filtered", "userunknown", "recipient.unknown_user",
+     "Sendmail's pipelined transcript ('>>> DATA' then the recipient's '<<< 550 ... <rcpt>: "
+     "Recipient address rejected: User unknown', Postfix's RCPT-time reply): Sisimai takes the "
+     "last command sent (DATA, so filtered); the reply is the RCPT one (userunknown).", "RCPT"},
     {NULL, "networkerror", "hostunknown", "recipient.domain_not_found",
      "the recipient domain answered NXDOMAIN: it does not exist (hostunknown), even when the "
-     "reporting MTA retried before giving up."},
+     "reporting MTA retried before giving up.", NULL},
     {NULL, "networkerror", "notaccept", "policy.not_accepted",
      "the recipient domain has no MX and no address record: it cannot receive mail "
      "(notaccept, as the corpus itself labels 'No MX found' and qmail's 'couldn't find a "
-     "mail exchanger')."},
+     "mail exchanger').", NULL},
     {NULL, "securityerror", "norelaying", "relay.denied_no_auth",
      "'turn on SMTP authentication ... not permitted to relay': a relay refusal because the "
-     "client did not authenticate (norelaying)."},
+     "client did not authenticate (norelaying).", NULL},
     {NULL, "blocked", "requireptr", "dns.missing_ptr",
-     "'missing reverse DNS' for the sending IP: requireptr, whatever the stage."},
+     "'missing reverse DNS' for the sending IP: requireptr, whatever the stage.", NULL},
     {NULL, "suspend", "userunknown", "recipient.unknown_user",
      "'5.2.1 ... User unknown': the text says the user does not exist; 5.2.1 alone would "
-     "say disabled."},
+     "say disabled.", NULL},
     {NULL, "norelaying", "rejected", "sender.rejected",
-     "Amazon SES 'Email address is not verified': the sender identity is refused (rejected)."},
+     "Amazon SES 'Email address is not verified': the sender identity is refused (rejected).", NULL},
     {NULL, "expired", "undefined", NULL,
-     "a delay warning ('will be retried') without any reason: not expired yet."},
+     "a delay warning ('will be retried') without any reason: not expired yet.", NULL},
     {NULL, "userunknown", "filtered", "recipient.unknown_user",
      "an unknown-user reply given after DATA by a provider Sisimai has a module for (Yahoo's "
      "'dd This user doesn't have an account', La Poste's 'Adresse destinataire invalide'): "
      "the labels use that provider knowledge; libbounce applies the stage rule (an "
-     "unknown-user answer after DATA is the receiver's filter) the same to every server."},
+     "unknown-user answer after DATA is the receiver's filter) the same to every server.", NULL},
     {NULL, "rejected", "filtered", "recipient.unknown_user",
      "'550 Unknown user' / 'All recipient addresses rejected' after DATA: Sisimai's NTT docomo "
      "and m-FILTER modules read it as the recipient refusing this sender (rejected); nothing in "
-     "the text names the sender, so libbounce keeps its stage rule (filtered)."},
+     "the text names the sender, so libbounce keeps its stage rule (filtered).", NULL},
     {NULL, "onhold", "undefined", NULL,
      "a diagnostic no rule explains (a Notes/Domino notice in Japanese): Sisimai calls any "
-     "unexplained non-empty diagnostic onhold; libbounce says undefined (nothing is known)."},
+     "unexplained non-empty diagnostic onhold; libbounce says undefined (nothing is known).", NULL},
     {NULL, "networkerror", "expired", "network.connection_timeout",
      "qmail's 'wasn't able to establish an SMTP connection ... in the queue too long': the "
      "same wording is labelled expired elsewhere in the corpus; libbounce says expired for "
-     "both (the MTA retried until the message's lifetime ran out)."},
+     "both (the MTA retried until the message's lifetime ran out).", NULL},
     {NULL, "blocked", "networkerror", "network.connection_refused",
      "Sendmail's 'Deferred: Connection refused by HOST' until the message expired: the host "
      "refused TCP connections (down, or closed to everyone); nothing says it refused this "
-     "client, so networkerror, as for Postfix's 'connect to HOST: Connection refused'."},
+     "client, so networkerror, as for Postfix's 'connect to HOST: Connection refused'.", NULL},
     {NULL, "policyviolation", "syntaxerror", "syntax.protocol",
      "'550 Protocol violation': the server says the SMTP dialogue broke its rules "
-     "(syntaxerror, like Exim's and Postfix's protocol errors), not which policy refused it."},
+     "(syntaxerror, like Exim's and Postfix's protocol errors), not which policy refused it.", NULL},
     {NULL, "securityerror", "policyviolation", "policy.violation",
      "'550 5.7.1 <rcpt>... Access denied': a recipient refused by the receiver's access rules "
-     "(5.7.1, policyviolation); nothing in it is about security or authentication."},
+     "(5.7.1, policyviolation); nothing in it is about security or authentication.", NULL},
     {"rhost-messagelabs-03.eml", "userunknown", "undefined", NULL,
      "'542 <rcpt> Rejected': a non-standard reply code and one word; nothing says that the "
-     "user does not exist."},
+     "user does not exist.", NULL},
 };
 
 /* The rules the lead plans for lib/classify.c, simulated on a record's result, in the form
@@ -337,7 +342,8 @@ static int planned_reason(const bounce_record_t *r, int reason)
 }
 
 /* The entry of debatable[] a miss falls in, or -1. */
-static int debatable_index(const char *path, const char *want, const char *got, const char *cause)
+static int debatable_index(const char *path, const char *want, const char *got, const char *cause,
+                           const char *cmd)
 {
     size_t i;
     const char *base = strrchr(path, '/');
@@ -351,6 +357,8 @@ static int debatable_index(const char *path, const char *want, const char *got, 
         if (strcmp(debatable[i].want, want) || strcmp(debatable[i].got, got))
             continue;
         if (debatable[i].cause && (!cause || strcmp(debatable[i].cause, cause)))
+            continue;
+        if (debatable[i].cmd && strcmp(debatable[i].cmd, cmd && *cmd ? cmd : "-"))
             continue;
         return (int)i;
     }
@@ -437,7 +445,7 @@ int main(int argc, char **argv)
             not_msgs++;
             not_found += nrec;
             if (nrec) {
-                int k = debatable_index(m->path, "", "", NULL);
+                int k = debatable_index(m->path, "", "", NULL, NULL);
                 if (k >= 0)
                     deb_n[k] += nrec;
                 if (verbose)
@@ -488,7 +496,8 @@ int main(int argc, char **argv)
             if (reason != want) {
                 int k = debatable_index(m->path, l->reason,
                                         bounce_enum_name(BOUNCE_ENUM_REASON, reason),
-                                        bounce_result_cause(res));
+                                        bounce_result_cause(res),
+                                        bounce_record_get(r, BOUNCE_FIELD_SMTP_COMMAND));
                 if (k >= 0) {
                     deb_n[k]++;
                     deb_total++;
@@ -508,7 +517,8 @@ int main(int argc, char **argv)
                        reason != want &&
                                debatable_index(m->path, l->reason,
                                                bounce_enum_name(BOUNCE_ENUM_REASON, reason),
-                                               bounce_result_cause(res)) >= 0
+                                               bounce_result_cause(res),
+                                               bounce_record_get(r, BOUNCE_FIELD_SMTP_COMMAND)) >= 0
                            ? " [documented disagreement]"
                            : "",
                        dg ? dg : "-");
@@ -619,10 +629,11 @@ int main(int argc, char **argv)
         if (debatable[i].file)
             printf("  [%zu] %s: %s\n", deb_n[i], debatable[i].file, debatable[i].why);
         else
-            printf("  [%zu] want %s, got %s%s%s%s: %s\n", deb_n[i], debatable[i].want,
+            printf("  [%zu] want %s, got %s%s%s%s%s%s: %s\n", deb_n[i], debatable[i].want,
                    debatable[i].got, debatable[i].cause ? " (" : "",
                    debatable[i].cause ? debatable[i].cause : "", debatable[i].cause ? ")" : "",
-                   debatable[i].why);
+                   debatable[i].cmd ? ", SMTP command " : "",
+                   debatable[i].cmd ? debatable[i].cmd : "", debatable[i].why);
     }
 
     /* speed: parse + classify only, files in memory */

@@ -469,6 +469,17 @@ static int find_record(const bounce_dsn_t *d, const char *a, size_t n)
     return -1;
 }
 
+/* The SMTP command a failure was the reply to, from the wording MTAs use around it.
+ * Explicit mentions of the command come first (Postfix "(in reply to RCPT TO command)",
+ * Exim "SMTP error from remote mail server after RCPT TO:<...>", "after pipelined MAIL
+ * FROM", Sendmail's and Courier's transcripts ">>> RCPT To:<...>", DragonFly dma "did not
+ * like our RCPT TO", qmail "does not like recipient", "failed on DATA command", "failed
+ * after I sent the message", "Connected to HOST but sender was rejected"); then wordings
+ * that are only ever given to a recipient (Postfix's "Recipient address rejected:", the
+ * reply of its RCPT-time restrictions; Microsoft's "RESOLVER.ADR.*", the recipient
+ * resolution that Exchange and Office 365 give at RCPT). The text is read lower-cased with
+ * every whitespace run as one space, so a wording folded over two lines is found. */
+#define STAGE_WINDOW 4096
 static int detect_stage(const char *s, size_t n, const char **cmd)
 {
     static const struct {
@@ -477,36 +488,68 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         const char *cmd;
     } tab[] = {
         {"after rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"after pipelined rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
         {"in reply to rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
         {"rcpt to response", BOUNCE_STAGE_RCPT, "RCPT"},
         {"[rcpt_to]", BOUNCE_STAGE_RCPT, "RCPT"},
         {">>> rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"did not like our rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"does not like recipient", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"smtp:rcpt ", BOUNCE_STAGE_RCPT, "RCPT"},
         {"after mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"after pipelined mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {"in reply to mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {">>> mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {"[mail_from]", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"did not like our mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"but sender was rejected", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"does not like sender", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"smtp:mail ", BOUNCE_STAGE_MAIL, "MAIL"},
         {"after end of data", BOUNCE_STAGE_EOD, "DATA"},
         {"in reply to end of data", BOUNCE_STAGE_EOD, "DATA"},
         {"after sending message", BOUNCE_STAGE_EOD, "DATA"},
+        {"did not like our final data", BOUNCE_STAGE_EOD, "DATA"},
+        {"failed after i sent the message", BOUNCE_STAGE_EOD, "DATA"},
         {"after data", BOUNCE_STAGE_DATA, "DATA"},
         {"in reply to data", BOUNCE_STAGE_DATA, "DATA"},
         {">>> data", BOUNCE_STAGE_DATA, "DATA"},
+        {"did not like our data", BOUNCE_STAGE_DATA, "DATA"},
+        {"failed on data command", BOUNCE_STAGE_DATA, "DATA"},
+        {"smtp:data ", BOUNCE_STAGE_DATA, "DATA"},
         {"after initial connection", BOUNCE_STAGE_CONNECT, "CONN"},
         {"in reply to connect", BOUNCE_STAGE_CONNECT, "CONN"},
+        {"but greeting failed", BOUNCE_STAGE_CONNECT, "CONN"},
         {"after ehlo", BOUNCE_STAGE_HELO, "EHLO"},
         {"after helo", BOUNCE_STAGE_HELO, "HELO"},
         {"in reply to ehlo", BOUNCE_STAGE_HELO, "EHLO"},
         {"in reply to helo", BOUNCE_STAGE_HELO, "HELO"},
+        {"but my name was rejected", BOUNCE_STAGE_HELO, "HELO"},
         {"after starttls", BOUNCE_STAGE_STARTTLS, "STARTTLS"},
         {"after auth", BOUNCE_STAGE_AUTH, "AUTH"},
         /* m-FILTER: "-------SMTP command" then the command on the next line */
         {"smtp command rcpt", BOUNCE_STAGE_RCPT, "RCPT"},
         {"smtp command mail", BOUNCE_STAGE_MAIL, "MAIL"},
         {"smtp command data", BOUNCE_STAGE_DATA, "DATA"},
+        /* wordings only given to a recipient (RCPT, or the resolution that stands for it) */
+        {"recipient address rejected", BOUNCE_STAGE_RCPT, "RCPT"},
+        {"resolver.adr.", BOUNCE_STAGE_RCPT, "RCPT"},
     };
-    size_t i;
+    char w[STAGE_WINDOW];
+    size_t i, wl = 0;
+    int sp = 0;
+    for (i = 0; i < n && wl < sizeof w; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (is_space(ch)) {
+            sp = 1;
+            continue;
+        }
+        if (sp && wl && wl < sizeof w - 1)
+            w[wl++] = ' ';
+        sp = 0;
+        w[wl++] = (char)bounce__ascii_lower(ch);
+    }
     for (i = 0; i < BOUNCE__ARRAY_LEN(tab); i++)
-        if (contains_ci(s, n, tab[i].pat)) {
+        if (lc_has(w, wl, tab[i].pat)) {
             *cmd = tab[i].cmd;
             return tab[i].stage;
         }
@@ -548,9 +591,13 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
     if (a && al >= 3 && c->stage_scan < STAGE_SCAN_CAP) {
         for (k = 0; k + al <= c->human_len; k++) {
             if (t[k] == a[0] && addr_eq(t + k, al, a, al)) {
-                size_t n = c->human_len - k < 700 ? c->human_len - k : 700;
+                /* from the start of the address's line (a transcript's ">>> RCPT
+                 * To:<addr>", Exim's "after RCPT TO:<addr>:") to 700 bytes after it */
+                size_t b = k, n = c->human_len - k < 700 ? c->human_len - k : 700;
+                while (b > 0 && k - b < 160 && t[b - 1] != '\n' && t[b - 1] != '\r')
+                    b--;
                 c->stage_scan += k;
-                return detect_stage(t + k, n, cmd);
+                return detect_stage(t + b, n + (k - b), cmd);
             }
         }
         c->stage_scan += k;
