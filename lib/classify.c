@@ -1,12 +1,12 @@
 /* Classification: diagnostic text + codes + stage -> cause, reason, severity, action.
  *
  * One pass of the KB's dense Aho-Corasick DFA over the text (one table lookup per byte,
- * ASCII case folded by the byte classes, whitespace runs read as one space, a virtual space
- * before and after the text). Every fragment occurrence advances the signatures that wait
- * for it; a signature with several fragments is matched greedily (earliest end first),
- * which finds the fragments in order without overlap whenever such a placement exists.
- * The per-call progress of those signatures lives in a stack buffer (heap only for a KB
- * with more than STACK_MULTI of them). Precedence: doc/kb-format.md. */
+ * ASCII case folded by the byte classes, whitespace runs read as one space by the table
+ * itself, a virtual space before and after the text). Every fragment occurrence advances
+ * the signatures that wait for it; a signature with several fragments is matched greedily
+ * (earliest end first), which finds the fragments in order without overlap whenever such a
+ * placement exists. The per-call progress of those signatures lives in a stack buffer (heap
+ * only for a KB with more than STACK_MULTI of them). Precedence: doc/kb-format.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,11 +21,11 @@
 #define EVBUF 64       /* buffered events per stream */
 
 typedef struct ev {
-    uint32_t state, pos, i;
+    uint32_t state, i;
 } ev;
 
 typedef struct prog {
-    uint32_t last_end;  /* normalized position of the end of the last matched fragment core */
+    uint32_t last_end;  /* text offset of the last byte of the last matched fragment core */
     uint32_t first_end; /* text offset of the last byte of the first fragment */
     uint16_t first_len; /* normalized length of the first fragment */
     uint8_t next;       /* fragment awaited; 0xff = done */
@@ -40,6 +40,8 @@ typedef struct cctx {
 typedef struct mstate {
     const bounce_kb_t *kb;
     const cctx *cx;
+    const char *text;
+    uint32_t n;
     prog *pg;
     uint64_t *touched;
     int32_t best;
@@ -93,149 +95,6 @@ static void candidate(mstate *ms, uint32_t sid, uint32_t first_end, uint16_t fir
     ms->b_last_end = last_end;
 }
 
-static void on_output(mstate *ms, uint32_t state, uint32_t pos, uint32_t i)
-{
-    const bounce_kb_t *kb = ms->kb;
-    uint32_t k = kb->out_start[state - kb->first_out];
-    uint32_t e = kb->out_start[state - kb->first_out + 1];
-    for (; k < e; k++) {
-        uint32_t f = kb->out_frag[k], u, ue;
-        uint16_t L = kb->frag_len[f];
-        uint8_t edge = kb->frag_edge[f];
-        uint32_t core_start = pos - L + 1 + (edge & 1u);
-        uint32_t core_end = pos - ((edge >> 1) & 1u);
-        for (u = kb->frag_use_start[f], ue = kb->frag_use_start[f + 1]; u < ue; u++) {
-            uint32_t sid = kb->frag_use[u] >> 5, j = kb->frag_use[u] & 31u, m;
-            const bounce__kb_sig *s = &kb->sigs[sid];
-            prog *p;
-            if (s->multi == BOUNCE__KB_NONE) {
-                candidate(ms, sid, i, L, i);
-                continue;
-            }
-            if (!ms->pg)
-                continue;
-            m = s->multi;
-            p = &ms->pg[m];
-            if (!(ms->touched[m >> 6] & ((uint64_t)1 << (m & 63)))) {
-                if (j != 0)
-                    continue;
-                ms->touched[m >> 6] |= (uint64_t)1 << (m & 63);
-                p->next = 0;
-            }
-            if (p->next != j)
-                continue;
-            if (j > 0 && core_start <= p->last_end)
-                continue;
-            if (j == 0) {
-                p->first_end = i;
-                p->first_len = L;
-            }
-            p->last_end = core_end;
-            if (++p->next == s->nfrag) {
-                candidate(ms, sid, p->first_end, p->first_len, i);
-                p->next = 0xff;
-            }
-        }
-    }
-}
-
-/* One byte of one stream: whitespace runs fold to one space (the byte class of every
- * whitespace byte is the space class); EMIT runs when the new state has outputs. */
-#define STEP(DELTA, st, pos, psp, idx, EMIT)                                                 \
-    do {                                                                                     \
-        uint32_t c_ = cls[(unsigned char)text[idx]];                                         \
-        if (!(c_ == sp && psp)) {                                                            \
-            psp = c_ == sp;                                                                  \
-            pos++;                                                                           \
-            st = DELTA[(size_t)st * ncls + c_];                                              \
-            if (st >= first_out) {                                                           \
-                EMIT;                                                                        \
-            }                                                                                \
-        }                                                                                    \
-    } while (0)
-
-/* The DFA walk is bound by the latency of one table lookup per byte, so a longer text is
- * cut into K = 2 or 4 segments walked together (K independent chains of lookups). Stream k
- * starts at its segment from the root; its events are buffered. Then, segment by segment,
- * the exact state coming from the left goes on into the segment until it is no deeper than
- * the characters read since the segment start: from there on it equals stream k's state
- * (the longest suffix that is a trie node lies inside the segment), so stream k's later
- * events are exact and are replayed in text order, and its end state is the exact state.
- * If a segment's buffer overflowed, the exact state walks that whole segment itself. */
-#define BUF(k, st_, pos_, idx_)                                                              \
-    do {                                                                                     \
-        if (nev[k] < EVBUF) {                                                                \
-            evb[k][nev[k]].state = st_;                                                      \
-            evb[k][nev[k]].pos = pos_;                                                       \
-            evb[k][nev[k]].i = idx_;                                                         \
-            nev[k]++;                                                                        \
-        } else {                                                                             \
-            over[k] = 1;                                                                     \
-        }                                                                                    \
-    } while (0)
-
-#define ISSP(idx) (cls[(unsigned char)text[idx]] == sp)
-
-#define RUN_DFA(DELTA)                                                                       \
-    do {                                                                                     \
-        uint32_t s0 = DELTA[sp], p0 = 1, i, start = 0;                                       \
-        uint32_t K = n >= SPLIT4_MIN ? 4 : n >= SPLIT_MIN ? 2 : 1;                           \
-        int ps0 = 1;                                                                         \
-        if (K > 1) {                                                                         \
-            uint32_t seg = n / K, fs[4], fp[4], nev[4] = {0, 0, 0, 0}, k, e;                 \
-            int fps[4], over[4] = {0, 0, 0, 0};                                              \
-            if (K == 4) {                                                                    \
-                uint32_t s1 = 0, s2 = 0, s3 = 0, p1 = 0, p2 = 0, p3 = 0;                     \
-                uint32_t b1 = seg, b2 = 2 * seg, b3 = 3 * seg;                               \
-                int ps1 = ISSP(b1 - 1), ps2 = ISSP(b2 - 1), ps3 = ISSP(b3 - 1);              \
-                for (i = 0; i < seg; i++) {                                                  \
-                    STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                  \
-                    STEP(DELTA, s1, p1, ps1, b1 + i, BUF(1, s1, p1, b1 + i));                \
-                    STEP(DELTA, s2, p2, ps2, b2 + i, BUF(2, s2, p2, b2 + i));                \
-                    STEP(DELTA, s3, p3, ps3, b3 + i, BUF(3, s3, p3, b3 + i));                \
-                }                                                                            \
-                fs[1] = s1, fp[1] = p1, fps[1] = ps1;                                        \
-                fs[2] = s2, fp[2] = p2, fps[2] = ps2;                                        \
-                fs[3] = s3, fp[3] = p3, fps[3] = ps3;                                        \
-            } else {                                                                         \
-                uint32_t s1 = 0, p1 = 0, b1 = seg;                                           \
-                int ps1 = ISSP(b1 - 1);                                                      \
-                for (i = 0; i < seg; i++) {                                                  \
-                    STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                  \
-                    STEP(DELTA, s1, p1, ps1, b1 + i, BUF(1, s1, p1, b1 + i));                \
-                }                                                                            \
-                fs[1] = s1, fp[1] = p1, fps[1] = ps1;                                        \
-            }                                                                                \
-            for (k = 1; k < K; k++) {                                                        \
-                uint32_t end = (k + 1) * seg, pm = p0;                                       \
-                i = k * seg;                                                                 \
-                if (!over[k])                                                                \
-                    for (; i < end && kb->depth[s0] > p0 - pm; i++)                          \
-                        STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));              \
-                if (!over[k] && kb->depth[s0] <= p0 - pm) {                                  \
-                    for (e = 0; e < nev[k]; e++)                                             \
-                        if (evb[k][e].i >= i)                                                \
-                            on_output(&ms, evb[k][e].state, pm + evb[k][e].pos, evb[k][e].i); \
-                    s0 = fs[k];                                                              \
-                    p0 = pm + fp[k];                                                         \
-                    ps0 = fps[k];                                                            \
-                } else {                                                                     \
-                    for (; i < end; i++)                                                     \
-                        STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));              \
-                }                                                                            \
-            }                                                                                \
-            start = K * seg;                                                                 \
-        }                                                                                    \
-        for (i = start; i < n; i++)                                                          \
-            STEP(DELTA, s0, p0, ps0, i, on_output(&ms, s0, p0, i));                          \
-        if (!ps0) {                                                                          \
-            p0++;                                                                            \
-            s0 = DELTA[(size_t)s0 * ncls + sp];                                              \
-            if (s0 >= first_out)                                                             \
-                on_output(&ms, s0, p0, n);                                                   \
-        }                                                                                    \
-    } while (0)
-
 /* Start offset of a fragment of normalized length L whose last byte is text[end]
  * (end == n: the virtual trailing space). */
 static size_t walk_back(const bounce_kb_t *kb, const char *text, size_t n, size_t end,
@@ -257,6 +116,148 @@ static size_t walk_back(const bounce_kb_t *kb, const char *text, size_t n, size_
     return p;
 }
 
+/* The fragments ending at text[i] (i == n: the virtual trailing space), i not a folded
+ * space. Overlap of a signature's fragments is decided on their cores (the fragment
+ * without its edge spaces): both ends of a core are non-space bytes, so comparing their
+ * text offsets is comparing their normalized positions. */
+static void on_output(mstate *ms, uint32_t state, uint32_t i)
+{
+    const bounce_kb_t *kb = ms->kb;
+    uint32_t k = kb->out_start[state - kb->first_out];
+    uint32_t e = kb->out_start[state - kb->first_out + 1];
+    for (; k < e; k++) {
+        uint32_t f = kb->out_frag[k], u, ue;
+        uint16_t L = kb->frag_len[f];
+        uint8_t edge = kb->frag_edge[f];
+        uint32_t core_end = i - ((edge >> 1) & 1u); /* a trailing space is text[i] or virtual */
+        uint32_t core_start = UINT32_MAX;          /* computed when needed */
+        for (u = kb->frag_use_start[f], ue = kb->frag_use_start[f + 1]; u < ue; u++) {
+            uint32_t sid = kb->frag_use[u] >> 5, j = kb->frag_use[u] & 31u, m;
+            const bounce__kb_sig *s = &kb->sigs[sid];
+            prog *p;
+            if (s->multi == BOUNCE__KB_NONE) {
+                candidate(ms, sid, i, L, i);
+                continue;
+            }
+            if (!ms->pg)
+                continue;
+            m = s->multi;
+            p = &ms->pg[m];
+            if (!(ms->touched[m >> 6] & ((uint64_t)1 << (m & 63)))) {
+                if (j != 0)
+                    continue;
+                ms->touched[m >> 6] |= (uint64_t)1 << (m & 63);
+                p->next = 0;
+            }
+            if (p->next != j)
+                continue;
+            if (j > 0) {
+                if (core_start == UINT32_MAX)
+                    core_start = (uint32_t)walk_back(kb, ms->text, ms->n, core_end,
+                                                     L - (edge & 1u) - ((edge >> 1) & 1u));
+                if (core_start <= p->last_end)
+                    continue;
+            }
+            if (j == 0) {
+                p->first_end = i;
+                p->first_len = L;
+            }
+            p->last_end = core_end;
+            if (++p->next == s->nfrag) {
+                candidate(ms, sid, p->first_end, p->first_len, i);
+                p->next = 0xff;
+            }
+        }
+    }
+}
+
+/* A space that follows a space (or the virtual leading one) is folded: the table keeps the
+ * state, and the outputs, already reported for the first space of the run, are not. */
+#define FOLDED(idx)                                                                          \
+    (cls[(unsigned char)text[idx]] == sp && ((idx) == 0 || cls[(unsigned char)text[(idx)-1]] == sp))
+
+/* One byte of one stream; EMIT runs when the new state has outputs. */
+#define STEP(DELTA, st, idx, EMIT)                                                           \
+    do {                                                                                     \
+        st = DELTA[((size_t)st << shift) + cls[(unsigned char)text[idx]]];                   \
+        if (st >= first_out && !FOLDED(idx)) {                                               \
+            EMIT;                                                                            \
+        }                                                                                    \
+    } while (0)
+
+/* The DFA walk is bound by the latency of one table lookup per byte, so a longer text is
+ * cut into K = 2 or 4 segments walked together (K independent chains of lookups). Stream k
+ * starts at its segment from the root; its events are buffered. Then, segment by segment,
+ * the exact state coming from the left goes on into the segment until it is no deeper than
+ * the (normalized) characters read since the segment start: from there on it equals stream
+ * k's state (the longest suffix that is a trie node lies inside the segment), so stream k's
+ * later events are exact and are replayed in text order, and its end state is the exact
+ * state. If a segment's buffer overflowed, the exact state walks that whole segment itself. */
+#define BUF(k, st_, idx_)                                                                    \
+    do {                                                                                     \
+        if (nev[k] < EVBUF) {                                                                \
+            evb[k][nev[k]].state = st_;                                                      \
+            evb[k][nev[k]].i = idx_;                                                         \
+            nev[k]++;                                                                        \
+        } else {                                                                             \
+            over[k] = 1;                                                                     \
+        }                                                                                    \
+    } while (0)
+
+#define RUN_DFA(DELTA)                                                                       \
+    do {                                                                                     \
+        uint32_t s0 = DELTA[sp], i, start = 0;                                               \
+        uint32_t K = n >= SPLIT4_MIN ? 4 : n >= SPLIT_MIN ? 2 : 1;                           \
+        if (K > 1) {                                                                         \
+            uint32_t seg = n / K, fs[4], nev[4] = {0, 0, 0, 0}, k, e;                        \
+            int over[4] = {0, 0, 0, 0};                                                      \
+            if (K == 4) {                                                                    \
+                uint32_t s1 = 0, s2 = 0, s3 = 0;                                             \
+                uint32_t b1 = seg, b2 = 2 * seg, b3 = 3 * seg;                               \
+                for (i = 0; i < seg; i++) {                                                  \
+                    STEP(DELTA, s0, i, on_output(&ms, s0, i));                               \
+                    STEP(DELTA, s1, b1 + i, BUF(1, s1, b1 + i));                             \
+                    STEP(DELTA, s2, b2 + i, BUF(2, s2, b2 + i));                             \
+                    STEP(DELTA, s3, b3 + i, BUF(3, s3, b3 + i));                             \
+                }                                                                            \
+                fs[1] = s1, fs[2] = s2, fs[3] = s3;                                          \
+            } else {                                                                         \
+                uint32_t s1 = 0, b1 = seg;                                                   \
+                for (i = 0; i < seg; i++) {                                                  \
+                    STEP(DELTA, s0, i, on_output(&ms, s0, i));                               \
+                    STEP(DELTA, s1, b1 + i, BUF(1, s1, b1 + i));                             \
+                }                                                                            \
+                fs[1] = s1;                                                                  \
+            }                                                                                \
+            for (k = 1; k < K; k++) {                                                        \
+                uint32_t end = (k + 1) * seg, nc = 0; /* normalized characters read */       \
+                i = k * seg;                                                                 \
+                if (!over[k])                                                                \
+                    for (; i < end && kb->depth[s0] > nc; i++) {                             \
+                        nc += !FOLDED(i);                                                    \
+                        STEP(DELTA, s0, i, on_output(&ms, s0, i));                           \
+                    }                                                                        \
+                if (!over[k] && kb->depth[s0] <= nc) {                                       \
+                    for (e = 0; e < nev[k]; e++)                                             \
+                        if (evb[k][e].i >= i)                                                \
+                            on_output(&ms, evb[k][e].state, evb[k][e].i);                    \
+                    s0 = fs[k];                                                              \
+                } else {                                                                     \
+                    for (; i < end; i++)                                                     \
+                        STEP(DELTA, s0, i, on_output(&ms, s0, i));                           \
+                }                                                                            \
+            }                                                                                \
+            start = K * seg;                                                                 \
+        }                                                                                    \
+        for (i = start; i < n; i++)                                                          \
+            STEP(DELTA, s0, i, on_output(&ms, s0, i));                                       \
+        if (n > 0 && cls[(unsigned char)text[n - 1]] != sp) {                                \
+            s0 = DELTA[((size_t)s0 << shift) + sp];                                          \
+            if (s0 >= first_out)                                                             \
+                on_output(&ms, s0, n);                                                       \
+        }                                                                                    \
+    } while (0)
+
 static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, const cctx *cx,
                         mstate *out)
 {
@@ -266,12 +267,14 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
     mstate ms;
     void *heap = NULL;
     const uint8_t *cls = kb->byte_class;
-    uint32_t sp = kb->space_class, ncls = kb->nclasses, first_out = kb->first_out;
+    uint32_t sp = kb->space_class, shift = kb->class_shift, first_out = kb->first_out;
     uint32_t n = (uint32_t)(len > MAX_SCAN ? MAX_SCAN : len);
 
     memset(&ms, 0, sizeof ms);
     ms.kb = kb;
     ms.cx = cx;
+    ms.text = text;
+    ms.n = n;
     ms.best = -1;
     if (kb->nmulti <= STACK_MULTI) {
         ms.pg = stack_pg;

@@ -1064,7 +1064,8 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     uint8_t used[256];
     uint32_t ncls = 1, total = 1, f, s, c, nst = 1, *g = NULL, *fail_ = NULL, *queue = NULL;
     uint32_t *own = NULL, *dict = NULL, *map = NULL, *inv = NULL, head, tail, nout = 0;
-    uint8_t *dep = NULL;
+    uint32_t shift = 0, sp;
+    uint8_t *dep = NULL, *lab = NULL;
     size_t cells;
     bounce_status_t st = BOUNCE_E_NOMEM;
     int i;
@@ -1091,6 +1092,10 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     kb->byte_class['\t'] = kb->byte_class['\n'] = kb->byte_class['\r'] = kb->byte_class['\v'] =
         kb->byte_class['\f'] = (uint8_t)kb->space_class;
     kb->nclasses = ncls;
+    while (((uint32_t)1 << shift) < ncls)
+        shift++;
+    kb->class_shift = shift;
+    sp = kb->space_class;
 
     cells = (size_t)total * ncls;
     if (cells > MAX_DFA_CELLS)
@@ -1103,9 +1108,11 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
     map = bounce__malloc((size_t)total * sizeof(uint32_t));
     inv = bounce__malloc((size_t)total * sizeof(uint32_t));
     dep = bounce__malloc((size_t)total);
-    if (!g || !own || !fail_ || !dict || !queue || !map || !inv || !dep)
+    lab = bounce__malloc((size_t)total);
+    if (!g || !own || !fail_ || !dict || !queue || !map || !inv || !dep || !lab)
         goto out;
     dep[0] = 0;
+    lab[0] = 0;
     memset(g, 0xff, cells * sizeof(uint32_t));
     own[0] = BOUNCE__KB_NONE;
     /* trie */
@@ -1118,6 +1125,7 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
             if (*cell == BOUNCE__KB_NONE) {
                 own[nst] = BOUNCE__KB_NONE;
                 dep[nst] = (uint8_t)(k + 1); /* k < MAX_FRAG_LEN = 255 */
+                lab[nst] = kb->byte_class[t[k]];
                 *cell = nst++;
             }
             s = *cell;
@@ -1187,21 +1195,23 @@ static bounce_status_t build_dfa(builder *b, kbmem *m, const opool *o)
         kb->nstates = nst;
         nout = nouts;
     }
-    /* tables */
+    /* tables: rows padded to 1 << shift cells (padding 0, never read); a state entered by
+     * a space (every non-root state's incoming byte is its last one) keeps its state on a
+     * further space, which folds a run of whitespace into one space */
     if (nst <= 65535) {
-        if (!(m->delta16 = bounce__malloc((size_t)nst * ncls * sizeof(uint16_t))))
+        if (!(m->delta16 = bounce__calloc((size_t)nst << shift, sizeof(uint16_t))))
             goto out;
-    } else if (!(m->delta32 = bounce__malloc((size_t)nst * ncls * sizeof(uint32_t)))) {
+    } else if (!(m->delta32 = bounce__calloc((size_t)nst << shift, sizeof(uint32_t)))) {
         goto out;
     }
     for (s = 0; s < nst; s++) {
         uint32_t old = inv[s];
         for (c = 0; c < ncls; c++) {
-            uint32_t t = map[g[(size_t)old * ncls + c]];
+            uint32_t t = old != 0 && c == sp && lab[old] == sp ? s : map[g[(size_t)old * ncls + c]];
             if (m->delta16)
-                m->delta16[(size_t)s * ncls + c] = (uint16_t)t;
+                m->delta16[((size_t)s << shift) + c] = (uint16_t)t;
             else
-                m->delta32[(size_t)s * ncls + c] = t;
+                m->delta32[((size_t)s << shift) + c] = t;
         }
     }
     if (!(m->depth = bounce__malloc(nst)))
@@ -1238,6 +1248,7 @@ out:
     bounce__free(map);
     bounce__free(inv);
     bounce__free(dep);
+    bounce__free(lab);
     return st;
 }
 

@@ -6,8 +6,11 @@
  * ones to the arrays themselves.
  *
  * The matcher is an Aho-Corasick automaton over all distinct signature fragments, built
- * as a dense DFA over byte classes: delta[state * nclasses + byte_class[byte]].
+ * as a dense DFA over byte classes: delta[(state << class_shift) + byte_class[byte]]
+ * (rows padded to a power of two so that a step needs no multiplication).
  * States are numbered so that every state with outputs has an id >= first_out.
+ * Whitespace folding is in the table: a state entered by a space stays where it is on
+ * another space (the matcher suppresses the outputs of such a repeated, folded space).
  */
 #ifndef BOUNCE_KB_H
 #define BOUNCE_KB_H
@@ -101,10 +104,11 @@ struct bounce_kb {
     /* automaton */
     uint8_t byte_class[256];
     uint32_t nclasses;
+    uint32_t class_shift;      /* row stride = 1 << class_shift >= nclasses */
     uint32_t space_class;
     uint32_t nstates;
     uint32_t first_out;
-    const uint16_t *delta16;   /* one of delta16 / delta32 is set (nstates * nclasses) */
+    const uint16_t *delta16;   /* one of delta16 / delta32 is set (nstates << class_shift) */
     const uint32_t *delta32;
     const uint8_t *depth;      /* depth of each state in the trie (length of its string) */
     const uint32_t *out_start; /* nstates - first_out + 1 */

@@ -302,9 +302,9 @@ int main(int argc, char **argv)
     emit_u32s("uint32_t", "kb_frag_use_start", K_->frag_use_start, (size_t)K_->nfrags + 1);
     emit_u32s("uint32_t", "kb_frag_use", K_->frag_use, K_->nsig_frag);
     if (K_->delta16)
-        emit_u16s("kb_delta16", K_->delta16, (size_t)K_->nstates * K_->nclasses);
+        emit_u16s("kb_delta16", K_->delta16, (size_t)K_->nstates << K_->class_shift);
     else
-        emit_u32s("uint32_t", "kb_delta32", K_->delta32, (size_t)K_->nstates * K_->nclasses);
+        emit_u32s("uint32_t", "kb_delta32", K_->delta32, (size_t)K_->nstates << K_->class_shift);
     tmp = calloc((size_t)K_->nstates + 1, sizeof(uint32_t));
     if (!tmp)
         return 1;
@@ -336,7 +336,8 @@ int main(int argc, char **argv)
     for (i = 0; i < 256; i++)
         fprintf(out, "%s%s%u", i ? "," : "", i % 32 == 0 ? "\n        " : "", K_->byte_class[i]);
     fputs("},\n", out);
-    fprintf(out, "    .nclasses = %u,\n    .space_class = %u,\n", K_->nclasses, K_->space_class);
+    fprintf(out, "    .nclasses = %u,\n    .class_shift = %u,\n    .space_class = %u,\n", K_->nclasses,
+            K_->class_shift, K_->space_class);
     fprintf(out, "    .nstates = %u,\n    .first_out = %u,\n", K_->nstates, K_->first_out);
     if (K_->delta16)
         fputs("    .delta16 = kb_delta16,\n    .delta32 = NULL,\n", out);
