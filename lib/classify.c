@@ -176,14 +176,16 @@ static void on_output(mstate *ms, uint32_t state, uint32_t i)
 #define FOLDED(idx)                                                                          \
     (cls[(unsigned char)text[idx]] == sp && ((idx) == 0 || cls[(unsigned char)text[(idx)-1]] == sp))
 
-/* One byte of one stream; EMIT runs when the new state has outputs. */
-#define STEP(DELTA, st, idx, EMIT)                                                           \
+/* One byte of one stream (the byte tp[j], text offset idx); EMIT runs when the new state
+ * has outputs. */
+#define STEPP(DELTA, st, tp, j, idx, EMIT)                                                   \
     do {                                                                                     \
-        st = DELTA[((size_t)st << shift) + cls[(unsigned char)text[idx]]];                   \
+        st = DELTA[((size_t)st << sh) + cls[(unsigned char)(tp)[j]]];                        \
         if (st >= first_out && !FOLDED(idx)) {                                               \
             EMIT;                                                                            \
         }                                                                                    \
     } while (0)
+#define STEP(DELTA, st, idx, EMIT) STEPP(DELTA, st, text, idx, idx, EMIT)
 
 /* The DFA walk is bound by the latency of one table lookup per byte, so a longer text is
  * cut into K = 2 or 4 segments walked together (K independent chains of lookups). Stream k
@@ -204,8 +206,9 @@ static void on_output(mstate *ms, uint32_t state, uint32_t i)
         }                                                                                    \
     } while (0)
 
-#define RUN_DFA(DELTA)                                                                       \
+#define RUN_DFA(DELTA, SHIFT)                                                                \
     do {                                                                                     \
+        const uint32_t sh = SHIFT; /* a constant for the usual table */                     \
         uint32_t s0 = DELTA[sp], i, start = 0;                                               \
         uint32_t K = n >= SPLIT4_MIN ? 4 : n >= SPLIT_MIN ? 2 : 1;                           \
         if (K > 1) {                                                                         \
@@ -213,12 +216,12 @@ static void on_output(mstate *ms, uint32_t state, uint32_t i)
             int over[4] = {0, 0, 0, 0};                                                      \
             if (K == 4) {                                                                    \
                 uint32_t s1 = 0, s2 = 0, s3 = 0;                                             \
-                uint32_t b1 = seg, b2 = 2 * seg, b3 = 3 * seg;                               \
+                const char *t1 = text + seg, *t2 = t1 + seg, *t3 = t2 + seg;                 \
                 for (i = 0; i < seg; i++) {                                                  \
                     STEP(DELTA, s0, i, on_output(&ms, s0, i));                               \
-                    STEP(DELTA, s1, b1 + i, BUF(1, s1, b1 + i));                             \
-                    STEP(DELTA, s2, b2 + i, BUF(2, s2, b2 + i));                             \
-                    STEP(DELTA, s3, b3 + i, BUF(3, s3, b3 + i));                             \
+                    STEPP(DELTA, s1, t1, i, seg + i, BUF(1, s1, seg + i));                   \
+                    STEPP(DELTA, s2, t2, i, 2 * seg + i, BUF(2, s2, 2 * seg + i));           \
+                    STEPP(DELTA, s3, t3, i, 3 * seg + i, BUF(3, s3, 3 * seg + i));           \
                 }                                                                            \
                 fs[1] = s1, fs[2] = s2, fs[3] = s3;                                          \
             } else {                                                                         \
@@ -252,7 +255,7 @@ static void on_output(mstate *ms, uint32_t state, uint32_t i)
         for (i = start; i < n; i++)                                                          \
             STEP(DELTA, s0, i, on_output(&ms, s0, i));                                       \
         if (n > 0 && cls[(unsigned char)text[n - 1]] != sp) {                                \
-            s0 = DELTA[((size_t)s0 << shift) + sp];                                          \
+            s0 = DELTA[((size_t)s0 << sh) + sp];                                             \
             if (s0 >= first_out)                                                             \
                 on_output(&ms, s0, n);                                                       \
         }                                                                                    \
@@ -290,10 +293,12 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
     }
     if (ms.touched)
         memset(ms.touched, 0, ((size_t)kb->nmulti + 63) / 64 * sizeof(uint64_t));
-    if (kb->delta16)
-        RUN_DFA(kb->delta16);
+    if (kb->delta16 && shift == 6) /* 33..64 byte classes */
+        RUN_DFA(kb->delta16, 6);
+    else if (kb->delta16)
+        RUN_DFA(kb->delta16, shift);
     else if (kb->delta32)
-        RUN_DFA(kb->delta32);
+        RUN_DFA(kb->delta32, shift);
     bounce__free(heap);
     *out = ms;
 }
