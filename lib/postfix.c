@@ -150,6 +150,69 @@ struct kv {
     span to, orig_to, relay, dsn, status, from, size, nrcpt, msgid, client, helo, rest;
 };
 
+/* First ' ' or ',' at or after i (n if none): eight bytes at a time. */
+static inline size_t skip_to_sep(const char *p, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (n - i >= 8) {
+        uint64_t w, a, b;
+        memcpy(&w, p + i, 8);
+        a = w ^ (ones * ' ');
+        b = w ^ (ones * ',');
+        a = (a - ones) & ~a & highs;
+        b = (b - ones) & ~b & highs;
+        if (a | b)
+            break; /* the byte-wise loop below finds which */
+        i += 8;
+    }
+    while (i < n && !(CLASS(p[i]) & C_SEP))
+        i++;
+    return i;
+}
+
+enum { K_NONE, K_OTHER /* a key we skip */, K_TO, K_ORIG_TO, K_RELAY, K_DSN, K_STATUS, K_FROM, K_SIZE, K_NRCPT, K_MSGID,
+       K_CLIENT, K_HELO };
+
+/* The key starting at p[ks] if it is one of ours followed by '=' (the generic key scan
+ * would stop at that '=': none of these names holds ' ', ',' or '='), else K_NONE. */
+static int known_key(const char *p, size_t ks, size_t n, size_t *klen)
+{
+    size_t r = n - ks;
+    const char *k = p + ks;
+#define IS(lit) (r >= sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0 && \
+                 (*klen = sizeof(lit) - 2, 1))
+    switch (k[0]) {
+    case 't':
+        return IS("to=") ? K_TO : K_NONE;
+    case 'o':
+        return IS("orig_to=") ? K_ORIG_TO : K_NONE;
+    case 'r':
+        return IS("relay=") ? K_RELAY : K_NONE;
+    case 'd':
+        return IS("dsn=") ? K_DSN : IS("delay=") || IS("delays=") ? K_OTHER : K_NONE;
+    case 's':
+        return IS("status=") ? K_STATUS
+               : IS("size=") ? K_SIZE
+               : IS("sasl_method=") || IS("sasl_username=") ? K_OTHER
+                                                             : K_NONE;
+    case 'f':
+        return IS("from=") ? K_FROM : K_NONE;
+    case 'n':
+        return IS("nrcpt=") ? K_NRCPT : K_NONE;
+    case 'm':
+        return IS("message-id=") ? K_MSGID : K_NONE;
+    case 'c':
+        return IS("client=") ? K_CLIENT : IS("conn_use=") ? K_OTHER : K_NONE;
+    case 'h':
+        return IS("helo=") ? K_HELO : K_NONE;
+    case 'p':
+        return IS("proto=") ? K_OTHER : K_NONE;
+    default:
+        return K_NONE;
+    }
+#undef IS
+}
+
 static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
 {
     memset(kv, 0, sizeof *kv);
@@ -157,16 +220,21 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
     while (i < n) {
         while (i < n && (CLASS(p[i]) & C_SEP))
             i++;
-        size_t ks = i;
-        while (i < n && !(CLASS(p[i]) & C_KEYEND))
-            i++;
-        if (i >= n || p[i] != '=') {
-            /* not a key: skip the word */
-            while (i < n && !(CLASS(p[i]) & C_SEP))
+        if (i >= n)
+            break;
+        size_t ks = i, kn = 0;
+        int id = known_key(p, ks, n, &kn);
+        if (id != K_NONE) {
+            i = ks + kn;
+        } else {
+            while (i < n && !(CLASS(p[i]) & C_KEYEND))
                 i++;
-            continue;
+            if (i >= n || p[i] != '=') {
+                /* not a key: skip the word */
+                i = skip_to_sep(p, i, n);
+                continue;
+            }
         }
-        span key = {p + ks, i - ks};
         i++;
         span v = {p + i, 0};
         if (i < n && p[i] == '<') {
@@ -186,9 +254,8 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
                 end = n;
             v.n = end - i;
             i = end;
-        } else if (key.n == 6 && memcmp(key.p, "status", 6) == 0) {
-            while (i < n && !(CLASS(p[i]) & C_SEP))
-                i++;
+        } else if (id == K_STATUS) {
+            i = skip_to_sep(p, i, n);
             v.n = (size_t)(p + i - v.p);
             kv->status = v;
             kv->rest.p = p + i;
@@ -199,39 +266,22 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
             i = c ? (size_t)(c - p) : n;
             v.n = (size_t)(p + i - v.p);
         } else {
-            while (i < n && !(CLASS(p[i]) & C_SEP))
-                i++;
+            i = skip_to_sep(p, i, n);
             v.n = (size_t)(p + i - v.p);
         }
-#define KEY(name, field)                                                                   \
-    if (memcmp(key.p, name, sizeof(name) - 1) == 0)                                        \
-        kv->field = v;
-        switch (key.n) {
-        case 2:
-            KEY("to", to)
-            break;
-        case 3:
-            KEY("dsn", dsn)
-            break;
-        case 4:
-            KEY("from", from) else KEY("size", size) else KEY("helo", helo)
-            break;
-        case 5:
-            KEY("relay", relay) else KEY("nrcpt", nrcpt)
-            break;
-        case 6:
-            KEY("client", client)
-            break;
-        case 7:
-            KEY("orig_to", orig_to)
-            break;
-        case 10:
-            KEY("message-id", msgid)
-            break;
-        default:
-            break;
+        switch (id) {
+        case K_TO: kv->to = v; break;
+        case K_ORIG_TO: kv->orig_to = v; break;
+        case K_RELAY: kv->relay = v; break;
+        case K_DSN: kv->dsn = v; break;
+        case K_FROM: kv->from = v; break;
+        case K_SIZE: kv->size = v; break;
+        case K_NRCPT: kv->nrcpt = v; break;
+        case K_MSGID: kv->msgid = v; break;
+        case K_CLIENT: kv->client = v; break;
+        case K_HELO: kv->helo = v; break;
+        default: break;
         }
-#undef KEY
     }
 }
 
