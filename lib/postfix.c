@@ -71,6 +71,14 @@ static const char *const daemons[] = {
     "sendmail", "postdrop", "postqueue", "postlogd", "oqmgr", "showq", "flush", "qmqpd",
     "spawn", "postmulti", "postfix-script", "postmap", "nqmgr"};
 
+static int is_daemon(const char *d, size_t dn)
+{
+    for (size_t i = 0; i < BOUNCE__ARRAY_LEN(daemons); i++)
+        if (strlen(daemons[i]) == dn && memcmp(daemons[i], d, dn) == 0)
+            return 1;
+    return 0;
+}
+
 /* Is this syslog tag a Postfix one? "postfix/smtp", "postfix-out/smtp",
  * "postfix/submission/smtpd", or a custom syslog_name ending in a daemon name. */
 static int postfix_prog(const char *p, size_t n)
@@ -85,11 +93,7 @@ static int postfix_prog(const char *p, size_t n)
         }
     if (!sl)
         return 0;
-    size_t dn = n - (size_t)(sl - p);
-    for (size_t i = 0; i < BOUNCE__ARRAY_LEN(daemons); i++)
-        if (strlen(daemons[i]) == dn && memcmp(daemons[i], sl, dn) == 0)
-            return 1;
-    return 0;
+    return is_daemon(sl, n - (size_t)(sl - p));
 }
 
 static int probe(const char *line, size_t len)
@@ -137,6 +141,9 @@ static int finish(void *state, bounce_stream_t *s)
 static size_t queue_id(const char *p, size_t n)
 {
     size_t i = 0, lim = n < BOUNCE__TRK_ID_MAX ? n : BOUNCE__TRK_ID_MAX;
+    while (i + 4 <= lim && (CLASS(p[i]) & CLASS(p[i + 1]) & CLASS(p[i + 2]) & CLASS(p[i + 3]) &
+                            C_ALNUM))
+        i += 4;
     while (i < lim && (CLASS(p[i]) & C_ALNUM))
         i++;
     if (i >= 5 && i < BOUNCE__TRK_ID_MAX && i + 1 < n && p[i] == ':' && p[i + 1] == ' ')
@@ -593,7 +600,7 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
     struct pf_state *st = state;
     bounce__syslog sl;
     if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->sys) ||
-        !sl.prog || !postfix_prog(sl.prog, sl.prog_len))
+        !sl.prog)
         return 0;
     const char *daemon = sl.prog;
     size_t dlen = sl.prog_len;
@@ -603,6 +610,10 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
             dlen = sl.prog_len - i - 1;
             break;
         }
+    /* postfix_prog() without a second scan for the last '/' */
+    if (!has_prefix(sl.prog, sl.prog_len, LIT("postfix")) &&
+        (daemon == sl.prog || !is_daemon(daemon, dlen)))
+        return 0;
     const char *m = sl.msg;
     size_t mn = sl.msg_len;
     if (mn && (m[0] == 'w' || m[0] == 'f' || m[0] == 'p' || m[0] == 'e') &&
