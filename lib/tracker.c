@@ -53,6 +53,14 @@ void bounce__tracker_release(bounce__tracker *t)
     memset(t, 0, sizeof *t);
 }
 
+static bounce__tmsg *find_h(bounce__tracker *t, const char *id, size_t len, uint32_t h)
+{
+    for (bounce__tmsg *m = t->buckets[h & (t->nbuckets - 1)]; m; m = m->hnext)
+        if (m->hash == h && m->idlen == len && memcmp(m->id, id, len) == 0)
+            return m;
+    return NULL;
+}
+
 bounce__tmsg *bounce__tracker_find(bounce__tracker *t, const char *id, size_t len)
 {
     if (!t->buckets || len >= BOUNCE__TRK_ID_MAX)
@@ -137,7 +145,8 @@ bounce__tmsg *bounce__tracker_get(bounce__tracker *t, bounce_stream_t *s, const 
             return NULL;
         t->nbuckets = INITIAL_BUCKETS;
     }
-    bounce__tmsg *m = bounce__tracker_find(t, id, len);
+    uint32_t h = hash_id(id, len); /* once: for the lookup and the new entry */
+    bounce__tmsg *m = find_h(t, id, len, h);
     if (m)
         return m;
     int64_t cap = s ? bounce__stream_max_in_flight(s) : 100000;
@@ -161,7 +170,7 @@ bounce__tmsg *bounce__tracker_get(bounce__tracker *t, bounce_stream_t *s, const 
     memcpy(m->id, id, len);
     m->id[len] = '\0';
     m->idlen = (uint32_t)len;
-    m->hash = hash_id(id, len);
+    m->hash = h;
     if (t->count >= t->nbuckets)
         grow(t);
     size_t b = m->hash & (t->nbuckets - 1);
