@@ -7,16 +7,78 @@
 
 #include "internal.h"
 
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+/* Character classes, one table lookup instead of comparison chains. */
+enum {
+    C_DIGIT = 0x01,  /* 0-9 */
+    C_WORD = 0x02,   /* alnum or '_': may not follow an enhanced code */
+    C_NOTESC = 0x04, /* alnum, '_' or '.': may not precede an enhanced code */
+    C_BEFORE = 0x08, /* may precede a reply code: space ( [ ; : " ' < = , # */
+    C_AFTER = 0x10,  /* may follow a reply code: space - ) , ; ] " ' */
+    C_SEP = 0x20,    /* a separator before a plausible code: : ; ( [ # = \n \r */
+    C_START = 0x40   /* 2-5: a reply code or an enhanced code can start here */
+};
 
-static int is_alnum(unsigned char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+#define C_AL (C_WORD | C_NOTESC)
+#define C_DG (C_DIGIT | C_AL)
+#define C_SP (C_BEFORE | C_AFTER)
+#define C_LETTERS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z) \
+    [a] = C_AL, [b] = C_AL, [c] = C_AL, [d] = C_AL, [e] = C_AL, [f] = C_AL, [g] = C_AL,      \
+    [h] = C_AL, [i] = C_AL, [j] = C_AL, [k] = C_AL, [l] = C_AL, [m] = C_AL, [n] = C_AL,      \
+    [o] = C_AL, [p] = C_AL, [q] = C_AL, [r] = C_AL, [s] = C_AL, [t] = C_AL, [u] = C_AL,      \
+    [v] = C_AL, [w] = C_AL, [x] = C_AL, [y] = C_AL, [z] = C_AL
 
-static int is_space(unsigned char c)
+static const unsigned char cc[256] = {
+    [' '] = C_SP, ['\t'] = C_SP, ['\v'] = C_SP, ['\f'] = C_SP,
+    ['\r'] = C_SP | C_SEP, ['\n'] = C_SP | C_SEP,
+    ['('] = C_BEFORE | C_SEP, ['['] = C_BEFORE | C_SEP, [';'] = C_BEFORE | C_AFTER | C_SEP,
+    [':'] = C_BEFORE | C_SEP, ['#'] = C_BEFORE | C_SEP, ['='] = C_BEFORE | C_SEP,
+    ['"'] = C_BEFORE | C_AFTER, ['\''] = C_BEFORE | C_AFTER, [','] = C_BEFORE | C_AFTER,
+    ['<'] = C_BEFORE, ['-'] = C_AFTER, [')'] = C_AFTER, [']'] = C_AFTER,
+    ['.'] = C_NOTESC, ['_'] = C_AL,
+    ['0'] = C_DG, ['1'] = C_DG, ['2'] = C_DG | C_START, ['3'] = C_DG | C_START,
+    ['4'] = C_DG | C_START, ['5'] = C_DG | C_START, ['6'] = C_DG, ['7'] = C_DG, ['8'] = C_DG,
+    ['9'] = C_DG,
+    C_LETTERS('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p',
+              'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z'),
+    C_LETTERS('A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P',
+              'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z'),
+};
+
+#define IS(c, cls) ((cc[(unsigned char)(c)] & (cls)) != 0)
+
+/* The first i' >= i where a reply code or an enhanced code can start, or n: t[i'] is '2'..'5'
+ * and t[i' - 1] is no alnum, '_' or '.' (code_at() and esc_at() refuse those before looking
+ * further). Eight bytes at a time: for a byte b the top bit of the mask is set exactly when
+ * 0x31 < b < 0x36 (no carry crosses bytes). */
+static size_t next_start(const unsigned char *t, size_t i, size_t n)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80, low7 = ones * 0x7f;
+    for (;;) {
+        while (i + 8 <= n) {
+            uint64_t w, x, m;
+            memcpy(&w, t + i, 8);
+            x = w & low7;
+            m = (ones * (0x7f + 0x36) - x) & ~w & (x + ones * (0x7f - 0x31)) & high;
+            if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)(__builtin_ctzll(m) >> 3);
+#else
+                while (!IS(t[i], C_START))
+                    i++;
+#endif
+                goto found;
+            }
+            i += 8;
+        }
+        while (i < n && !IS(t[i], C_START))
+            i++;
+        if (i >= n)
+            return n;
+    found:
+        if (i == 0 || !IS(t[i - 1], C_NOTESC))
+            return i;
+        i++;
+    }
 }
 
 /* An enhanced code starting at t[i]; returns its length (5..9) or 0. */
@@ -26,18 +88,19 @@ static size_t esc_at(const unsigned char *t, size_t n, size_t i, int *subject, i
     int s = 0, d = 0;
     if (i + 5 > n || (t[i] != '2' && t[i] != '4' && t[i] != '5') || t[i + 1] != '.')
         return 0;
-    if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '_'))
+    if (i > 0 && IS(t[i - 1], C_NOTESC))
         return 0;
-    for (k = 0; j < n && is_digit(t[j]) && k < 4; j++, k++)
+    /* 1 to 3 digits each; a fourth digit is no '.' and is a word byte, so it fails below */
+    for (k = 0; k < 3 && j < n && IS(t[j], C_DIGIT); j++, k++)
         s = s * 10 + (t[j] - '0');
-    if (k < 1 || k > 3 || j >= n || t[j] != '.')
+    if (k == 0 || j >= n || t[j] != '.')
         return 0;
     j++;
-    for (k = 0; j < n && is_digit(t[j]) && k < 4; j++, k++)
+    for (k = 0; k < 3 && j < n && IS(t[j], C_DIGIT); j++, k++)
         d = d * 10 + (t[j] - '0');
-    if (k < 1 || k > 3)
+    if (k == 0)
         return 0;
-    if (j < n && (is_alnum(t[j]) || t[j] == '_' || (t[j] == '.' && j + 1 < n && is_digit(t[j + 1]))))
+    if (j < n && (IS(t[j], C_WORD) || (t[j] == '.' && j + 1 < n && IS(t[j + 1], C_DIGIT))))
         return 0;
     *subject = s;
     *detail = d;
@@ -52,20 +115,18 @@ struct esc_memo {
     int s, d;
 };
 
+/* the caller knows t[i] is '2'..'5' and i + 3 <= n */
 static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *m)
 {
     unsigned char p, a;
     size_t j;
-    if (i + 3 > n || t[i] < '2' || t[i] > '5' || t[i + 1] > '5' || !is_digit(t[i + 1]) ||
-        !is_digit(t[i + 2]))
+    if ((unsigned)(t[i + 1] - '0') > 5u || !IS(t[i + 2], C_DIGIT))
         return 0;
     p = i > 0 ? t[i - 1] : '\n';
-    if (!(is_space(p) || p == '(' || p == '[' || p == ';' || p == ':' || p == '"' || p == '\'' ||
-          p == '<' || p == '=' || p == ',' || p == '#'))
+    if (!IS(p, C_BEFORE))
         return 0;
     a = i + 3 < n ? t[i + 3] : ' ';
-    if (!(is_space(a) || a == '-' || a == ')' || a == ',' || a == ';' || a == ']' || a == '"' ||
-          a == '\''))
+    if (!IS(a, C_AFTER))
         return 0;
     if (i + 3 < n && (a == ' ' || a == '-')) {
         m->pos = i + 4;
@@ -85,8 +146,7 @@ static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *
     /* Sendmail's transcript: "<<< 550 ..." is the server's reply */
     if (p == '<' && j >= 3 && t[j - 2] == '<' && t[j - 3] == '<')
         return 2;
-    if (p == ':' || p == ';' || p == '(' || p == '[' || p == '#' || p == '=' || p == '\n' ||
-        p == '\r')
+    if (IS(p, C_SEP))
         return 1;
     return 0;
 }
@@ -112,11 +172,9 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
      * code of its class are known. A sure positive reply (2xx, 3xx) gives way to a later
      * sure failure (4xx, 5xx): in a session transcript ("Out: 250 2.1.5 Ok ... Out: 451
      * 4.3.0 Error") the failure is the answer, and the codes before it are dropped */
-    for (i = 0; i < len; i++) {
+    for (i = 0; (i = next_start(t, i, len)) < len; i++) {
         int k, s, d;
         size_t n;
-        if ((unsigned)(t[i] - '2') > 3u)
-            continue;
         if ((!code || (code < 400 && t[i] >= '4')) && i + 3 <= len &&
             (k = code_at(t, len, i, &memo)) != 0) {
             int v = (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
