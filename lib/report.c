@@ -373,7 +373,17 @@ static size_t lower_copy(char *buf, const char *s, size_t len)
     size_t i;
     if (len > REPORT_KEY_MAX)
         len = REPORT_KEY_MAX;
-    for (i = 0; i < len; i++) {
+    /* eight bytes at a time: bytes 'A'..'Z' (high bit clear) get 0x20 added */
+    for (i = 0; i + 8 <= len; i += 8) {
+        uint64_t w, h, up;
+        memcpy(&w, s + i, 8);
+        h = w & 0x7f7f7f7f7f7f7f7full;
+        up = ((h + 0x3f3f3f3f3f3f3f3full) ^ (h + 0x2525252525252525ull)) & ~w &
+             0x8080808080808080ull; /* >= 'A' and not > 'Z', ASCII only */
+        w |= up >> 2;
+        memcpy(buf + i, &w, 8);
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* inline: runs per key byte */
     }
