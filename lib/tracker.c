@@ -13,14 +13,23 @@
 #define INITIAL_BUCKETS 1024u
 #define MAX_SPARE 4096u
 
+/* Eight bytes per step (ids are short: the bucket order is all the hash decides). */
 static uint32_t hash_id(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 16777619u;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
     }
-    return h;
+    w = 0;
+    while (n > 0)
+        w = (w << 8) | (unsigned char)p[--n];
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 void bounce__tracker_init(bounce__tracker *t)
