@@ -595,6 +595,19 @@ static int emit_reject(struct pf_state *st, bounce_stream_t *s, const bounce__sy
     return 1;
 }
 
+/* the tag after its last '/' (all of it if none) */
+static void daemon_of(const bounce__syslog *sl, const char **d, size_t *dn)
+{
+    *d = sl->prog;
+    *dn = sl->prog_len;
+    for (size_t i = sl->prog_len; i-- > 0;)
+        if (sl->prog[i] == '/') {
+            *d = sl->prog + i + 1;
+            *dn = sl->prog_len - i - 1;
+            break;
+        }
+}
+
 static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
 {
     struct pf_state *st = state;
@@ -602,18 +615,14 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
     if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->sys) ||
         !sl.prog)
         return 0;
-    const char *daemon = sl.prog;
-    size_t dlen = sl.prog_len;
-    for (size_t i = sl.prog_len; i-- > 0;)
-        if (sl.prog[i] == '/') {
-            daemon = sl.prog + i + 1;
-            dlen = sl.prog_len - i - 1;
-            break;
-        }
-    /* postfix_prog() without a second scan for the last '/' */
-    if (!has_prefix(sl.prog, sl.prog_len, LIT("postfix")) &&
-        (daemon == sl.prog || !is_daemon(daemon, dlen)))
-        return 0;
+    /* postfix_prog(); the daemon name (after the last '/') is looked for only when needed */
+    const char *daemon = NULL;
+    size_t dlen = 0;
+    if (!has_prefix(sl.prog, sl.prog_len, LIT("postfix"))) {
+        daemon_of(&sl, &daemon, &dlen);
+        if (daemon == sl.prog || !is_daemon(daemon, dlen))
+            return 0;
+    }
     const char *m = sl.msg;
     size_t mn = sl.msg_len;
     if (mn && (m[0] == 'w' || m[0] == 'f' || m[0] == 'p' || m[0] == 'e') &&
@@ -645,6 +654,8 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
     bounce__tmsg *t;
     if (has_prefix(m, mn, LIT("to=<"))) {
         kv_parse(m, mn, 0, &kv);
+        if (!daemon)
+            daemon_of(&sl, &daemon, &dlen);
         return emit_delivery(st, s, &sl, qid, &kv, daemon, dlen);
     }
     if (has_prefix(m, mn, LIT("from=<"))) {

@@ -383,6 +383,17 @@ static size_t lower_copy(char *buf, const char *s, size_t len)
         w |= up >> 2;
         memcpy(buf + i, &w, 8);
     }
+    if (i < len && len >= 8) {
+        /* the last 0..7 bytes: redo the final eight (lower-casing twice is harmless) */
+        uint64_t w, h, up;
+        memcpy(&w, s + len - 8, 8);
+        h = w & 0x7f7f7f7f7f7f7f7full;
+        up = ((h + 0x3f3f3f3f3f3f3f3full) ^ (h + 0x2525252525252525ull)) & ~w &
+             0x8080808080808080ull;
+        w |= up >> 2;
+        memcpy(buf + len - 8, &w, 8);
+        return len;
+    }
     for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); /* inline: runs per key byte */
