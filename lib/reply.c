@@ -7,6 +7,10 @@
 
 #include "internal.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 /* Character classes, one table lookup instead of comparison chains. */
 enum {
     C_DIGIT = 0x01,  /* 0-9 */
@@ -48,12 +52,29 @@ static const unsigned char cc[256] = {
 
 /* The first i' >= i where a reply code or an enhanced code can start, or n: t[i'] is '2'..'5'
  * and t[i' - 1] is no alnum, '_' or '.' (code_at() and esc_at() refuse those before looking
- * further). Eight bytes at a time: for a byte b the top bit of the mask is set exactly when
- * 0x31 < b < 0x36 (no carry crosses bytes). */
+ * further). Sixteen bytes at a time with SSE2 (a mask of the bytes '2'..'5' that do not
+ * follow a digit of the same block), else eight at a time: for a byte b the
+ * top bit of m is set exactly when 0x31 < b < 0x36 (no carry crosses bytes). */
 static size_t next_start(const unsigned char *t, size_t i, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80, low7 = ones * 0x7f;
     for (;;) {
+#if defined(__SSE2__) && defined(__GNUC__)
+        const __m128i c2 = _mm_set1_epi8('2'), c3 = _mm_set1_epi8(3), c0 = _mm_set1_epi8('0'),
+                      c9 = _mm_set1_epi8(9);
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+            __m128i s = _mm_sub_epi8(v, c2), d = _mm_sub_epi8(v, c0);
+            unsigned st = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(s, c3), s));
+            unsigned dg = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, c9), d));
+            unsigned m = st & ~(dg << 1);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                goto found;
+            }
+            i += 16;
+        }
+#else
+        const uint64_t ones = 0x0101010101010101u, high = ones * 0x80, low7 = ones * 0x7f;
         while (i + 8 <= n) {
             uint64_t w, x, m;
             memcpy(&w, t + i, 8);
@@ -70,6 +91,7 @@ static size_t next_start(const unsigned char *t, size_t i, size_t n)
             }
             i += 8;
         }
+#endif
         while (i < n && !IS(t[i], C_START))
             i++;
         if (i >= n)
@@ -194,7 +216,10 @@ void bounce__reply_extract(const char *text, size_t len, int *reply_code, char *
             cand[nc].cls = t[i] - '0';
             cand[nc].specific = d != 0 && s != 0;
             nc++;
-            if (code >= 400 && cand[nc - 1].cls == code / 100 && cand[nc - 1].specific)
+            /* nothing later can change the answer: a failure code is sure (no code is looked
+             * for any more) and either this candidate ranks best or no slot is left */
+            if (code >= 400 &&
+                ((cand[nc - 1].cls == code / 100 && cand[nc - 1].specific) || nc == ESC_CANDIDATES))
                 break;
             i += n - 1;
         }

@@ -56,6 +56,20 @@ static const struct reply_case {
     {"6.1.1 no such class", 0, ""},
     {"650 no such reply class", 0, ""},
     {"570 no such second digit", 0, ""},
+    /* the scan skips blocks of bytes: codes after digits, at block edges, after letters */
+    {"host 203.0.113.254[203.0.113.254] said: 452 4.2.2 over quota", 452, "4.2.2"},
+    {"relay 192.168.250.25 port 25255 said: 554 5.7.1 no", 554, "5.7.1"},
+    {"abcdefghijklmno5.1.1 x", 0, ""},
+    {"abcdefghijklmn 5.1.1", 0, "5.1.1"},
+    {"0123456789abcd; 550", 550, ""},
+    {"0123456789abcde 550 x", 0, ""},
+    {"said:\t\t 421 busy", 421, ""},
+    {"x=250 y=451 z=550 2.0.0", 250, "2.0.0"},
+    /* at most eight enhanced-code candidates: the ninth is not seen */
+    {"550 4.1.1 4.1.2 4.1.3 4.1.4 4.1.5 4.1.6 4.1.7 4.1.8 5.1.1", 550, "4.1.1"},
+    {"a 5.0.0 5.0.0 5.0.0 5.0.0 5.0.0 5.0.0 5.0.0 5.0.0 b: 550 5.1.1", 550, "5.0.0"},
+    {"250 2.1.0 a 2.1.1 b 2.1.2 c 2.1.3 d 2.1.4 e 2.1.5 f 2.1.6 g 2.1.7\n550 5.7.1 denied", 550,
+     "5.7.1"},
 };
 
 START_TEST(test_extract)
