@@ -225,8 +225,11 @@ static void kv_parse(const char *p, size_t n, int sep_space, struct kv *kv)
     memset(kv, 0, sizeof *kv);
     size_t i = 0;
     while (i < n) {
-        while (i < n && (CLASS(p[i]) & C_SEP))
-            i++;
+        if (n - i > 2 && p[i] == ',' && p[i + 1] == ' ' && !(CLASS(p[i + 2]) & C_SEP))
+            i += 2; /* the usual ", " */
+        else
+            while (i < n && (CLASS(p[i]) & C_SEP))
+                i++;
         if (i >= n)
             break;
         size_t ks = i, kn = 0;
@@ -320,6 +323,8 @@ static int status_of(span w)
                {"bounced", BOUNCE_EVENT_BOUNCED},      {"expired", BOUNCE_EVENT_EXPIRED},
                {"undeliverable", BOUNCE_EVENT_BOUNCED}, {"deliverable", BOUNCE_EVENT_DELIVERED},
                {"SOFTBOUNCE", BOUNCE_EVENT_DEFERRED}};
+    if (w.n == 4 && memcmp(w.p, "sent", 4) == 0) /* most lines */
+        return BOUNCE_EVENT_DELIVERED;
     for (size_t i = 0; i < BOUNCE__ARRAY_LEN(map); i++)
         if (strlen(map[i].name) == w.n && memcmp(map[i].name, w.p, w.n) == 0)
             return map[i].ev;

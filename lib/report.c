@@ -437,9 +437,15 @@ static int is_local_relay(const char *s, size_t len)
 {
     size_t i;
     int dot_or_bracket = 0;
+    /* the bytes the switch below looks at; the others are skipped by one table lookup */
+    static const unsigned char special[256] = {['.'] = 1, ['1'] = 1, ['['] = 1, ['l'] = 1,
+                                               ['L'] = 1, ['p'] = 1, ['P'] = 1, ['n'] = 1,
+                                               ['N'] = 1};
     if (len == 0)
         return 1;
     for (i = 0; i < len; i++) {
+        if (!special[(unsigned char)s[i]])
+            continue;
         switch (s[i]) {
         case '.':
             dot_or_bracket = 1;
