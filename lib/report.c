@@ -437,7 +437,8 @@ static int is_local_relay(const char *s, size_t len)
 {
     size_t i;
     int dot_or_bracket = 0;
-    /* the bytes the switch below looks at; the others are skipped by one table lookup */
+    /* the bytes the switch below looks at; the others are skipped by one table lookup. A
+     * word is compared only if its second byte fits ((c | 0x20) == 'o' only for 'o', 'O') */
     static const unsigned char special[256] = {['.'] = 1, ['1'] = 1, ['['] = 1, ['l'] = 1,
                                                ['L'] = 1, ['p'] = 1, ['P'] = 1, ['n'] = 1,
                                                ['N'] = 1};
@@ -451,24 +452,24 @@ static int is_local_relay(const char *s, size_t len)
             dot_or_bracket = 1;
             break;
         case '1':
-            if (word_at(s, len, i, "127.", 4))
+            if (i + 1 < len && s[i + 1] == '2' && word_at(s, len, i, "127.", 4))
                 return 1;
             break;
         case '[':
             dot_or_bracket = 1;
-            if (word_at(s, len, i, "[::1]", 5))
+            if (i + 1 < len && s[i + 1] == ':' && word_at(s, len, i, "[::1]", 5))
                 return 1;
             break;
         case 'l': case 'L':
-            if (word_at(s, len, i, "localhost", 9))
+            if (i + 1 < len && (s[i + 1] | 0x20) == 'o' && word_at(s, len, i, "localhost", 9))
                 return 1;
             break;
         case 'p': case 'P':
-            if (word_at(s, len, i, "private/", 8))
+            if (i + 1 < len && (s[i + 1] | 0x20) == 'r' && word_at(s, len, i, "private/", 8))
                 return 1;
             break;
         case 'n': case 'N':
-            if (word_at(s, len, i, "none", 4))
+            if (i + 1 < len && (s[i + 1] | 0x20) == 'o' && word_at(s, len, i, "none", 4))
                 return 1;
             break;
         default:
