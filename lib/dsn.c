@@ -201,30 +201,37 @@ static int set_field_hdr(ctx *c, int f, const char *hdr, size_t hlen, const char
     return set_field(c->d, f, c->tmp.p, c->tmp.len);
 }
 
-/* Unfolded raw header value into c->tmp (no RFC 2047 decoding); 1 found, 0 absent. */
-static int hdr_value(ctx *c, const char *hdr, size_t hlen, const char *name)
+/* s[0..n) into b with every whitespace run as one space (none at the ends), at most
+ * about cap bytes; NUL-terminated. 0 ok, -1 out of memory. */
+static int squeeze_into(bounce__buf *b, const char *s, size_t n, size_t cap)
 {
-    size_t vlen, i;
-    const char *v = bounce__mime_header_raw(hdr, hlen, name, &vlen);
+    size_t i;
     int sp = 0;
-    c->tmp.len = 0;
-    if (!v)
-        return 0;
-    for (i = 0; i < vlen; i++) {
-        char ch = v[i];
+    b->len = 0;
+    for (i = 0; i < n && b->len < cap; i++) {
+        char ch = s[i];
         if (is_space((unsigned char)ch)) {
             sp = 1;
             continue;
         }
-        if (sp && c->tmp.len && bounce__buf_putc(&c->tmp, ' ') < 0)
+        if (sp && b->len && bounce__buf_putc(b, ' ') < 0)
             return -1;
         sp = 0;
-        if (bounce__buf_putc(&c->tmp, ch) < 0)
+        if (bounce__buf_putc(b, ch) < 0)
             return -1;
     }
-    if (bounce__buf_terminate(&c->tmp) < 0)
-        return -1;
-    return 1;
+    return bounce__buf_terminate(b);
+}
+
+/* Unfolded raw header value into c->tmp (no RFC 2047 decoding); 1 found, 0 absent. */
+static int hdr_value(ctx *c, const char *hdr, size_t hlen, const char *name)
+{
+    size_t vlen;
+    const char *v = bounce__mime_header_raw(hdr, hlen, name, &vlen);
+    c->tmp.len = 0;
+    if (!v)
+        return 0;
+    return squeeze_into(&c->tmp, v, vlen, SIZE_MAX) < 0 ? -1 : 1;
 }
 
 /* ------------------------------------------------------------------ dates */
@@ -557,25 +564,10 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
     return BOUNCE_STAGE_UNKNOWN;
 }
 
-/* Collapse whitespace runs of s into c->tmp, capped. */
+/* Collapse whitespace runs of s into c->tmp, capped at DIAG_CAP bytes. */
 static int squeeze(ctx *c, const char *s, size_t n)
 {
-    size_t i;
-    int sp = 0;
-    c->tmp.len = 0;
-    for (i = 0; i < n && c->tmp.len < DIAG_CAP; i++) {
-        char ch = s[i];
-        if (is_space((unsigned char)ch)) {
-            sp = 1;
-            continue;
-        }
-        if (sp && c->tmp.len && bounce__buf_putc(&c->tmp, ' ') < 0)
-            return -1;
-        sp = 0;
-        if (bounce__buf_putc(&c->tmp, ch) < 0)
-            return -1;
-    }
-    return bounce__buf_terminate(&c->tmp);
+    return squeeze_into(&c->tmp, s, n, DIAG_CAP);
 }
 
 /* The SMTP stage from the human-readable text near the recipient's address (Postfix

@@ -17,10 +17,6 @@
 
 #include "tracker.h"
 
-struct ex_state {
-    bounce__tracker trk;
-    bounce__syslog_ctx sys;
-};
 
 static int is_alnum(int c)
 {
@@ -91,33 +87,6 @@ static int probe(const char *line, size_t len)
     bounce__syslog sl;
     if (bounce__syslog_parse(line, len, 0, &sl) && sl.prog && has_prefix(sl.prog, sl.prog_len, LIT("exim")))
         return 2;
-    return 0;
-}
-
-static void *create(bounce_stream_t *s)
-{
-    (void)s;
-    struct ex_state *st = bounce__calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    bounce__tracker_init(&st->trk);
-    return st;
-}
-
-static void destroy(void *state)
-{
-    struct ex_state *st = state;
-    if (!st)
-        return;
-    bounce__tracker_release(&st->trk);
-    bounce__syslog_ctx_free(&st->sys);
-    bounce__free(st);
-}
-
-static int finish(void *state, bounce_stream_t *s)
-{
-    struct ex_state *st = state;
-    bounce__tracker_clear(&st->trk, s);
     return 0;
 }
 
@@ -320,7 +289,7 @@ static int failure_details(bounce_record_t *r, span d)
     return code_and_esc(r, d.p, d.n);
 }
 
-static int commit_with_msg(struct ex_state *st, bounce_record_t *r, span id)
+static int commit_with_msg(struct bounce__logmod *st, bounce_record_t *r, span id)
 {
     bounce__tmsg *m = id.p ? bounce__tracker_find(&st->trk, id.p, id.n) : NULL;
     if (m)
@@ -329,7 +298,7 @@ static int commit_with_msg(struct ex_state *st, bounce_record_t *r, span id)
 }
 
 /* "=> addr <orig> R=.. T=.. H=host [ip] X=.. C="250 ..."", "** addr ...: text", "== ..." */
-static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, char kind,
+static int delivery(struct bounce__logmod *st, bounce_stream_t *s, int64_t t, span id, char kind,
                     const char *p, size_t n)
 {
     size_t i = skip_spaces(p, 0, n);
@@ -489,7 +458,7 @@ static int delivery(struct ex_state *st, bounce_stream_t *s, int64_t t, span id,
 }
 
 /* "<= sender H=... P=esmtp S=1234 id=msgid R=parent T="subject" for a@b" */
-static int arrival(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, const char *p,
+static int arrival(struct bounce__logmod *st, bounce_stream_t *s, int64_t t, span id, const char *p,
                    size_t n)
 {
     int created;
@@ -555,7 +524,7 @@ static int arrival(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, 
 }
 
 /* "H=host [ip] F=<s> rejected RCPT <r>: text", "temporarily rejected", "rejected after DATA" */
-static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, const char *p,
+static int reject(struct bounce__logmod *st, bounce_stream_t *s, int64_t t, span id, const char *p,
                   size_t n, const char *rej)
 {
     span host = {NULL, 0}, ip = {NULL, 0}, from = {NULL, 0}, rcpt = {NULL, 0}, diag = {NULL, 0};
@@ -652,7 +621,7 @@ static int reject(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, c
 
 /* One record per recipient still deferred (with its last diagnostic), or one without a
  * recipient when none is known. `expire` forgets them afterwards. */
-static int per_pending(struct ex_state *st, bounce_stream_t *s, int64_t t, span id, int ev,
+static int per_pending(struct bounce__logmod *st, bounce_stream_t *s, int64_t t, span id, int ev,
                        span text, int expire)
 {
     bounce__tmsg *m = bounce__tracker_find(&st->trk, id.p, id.n);
@@ -684,7 +653,7 @@ static int per_pending(struct ex_state *st, bounce_stream_t *s, int64_t t, span 
     return 1;
 }
 
-static int body(struct ex_state *st, bounce_stream_t *s, int64_t t, const char *p, size_t n)
+static int body(struct bounce__logmod *st, bounce_stream_t *s, int64_t t, const char *p, size_t n)
 {
     span id = {NULL, 0};
     size_t k = message_id(p, n);
@@ -739,7 +708,7 @@ static int body(struct ex_state *st, bounce_stream_t *s, int64_t t, const char *
 
 static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
 {
-    struct ex_state *st = state;
+    struct bounce__logmod *st = state;
     int64_t t;
     size_t i = exim_prefix(l, n, &t);
     if (i)
@@ -757,4 +726,4 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
 }
 
 const bounce__stream_ops bounce__exim_ops = {BOUNCE_FORMAT_EXIM_LOG, BOUNCE_STREAM_LOG, probe,
-                                             create, line, NULL, finish, destroy};
+                                             bounce__logmod_create, line, NULL, bounce__logmod_finish, bounce__logmod_destroy};

@@ -17,10 +17,6 @@
 
 #include "tracker.h"
 
-struct pf_state {
-    bounce__tracker trk;
-    bounce__syslog_ctx sys;
-};
 
 /* last occurrence */
 static const char *rfind(const char *h, size_t hn, const char *nd, size_t nn)
@@ -107,34 +103,6 @@ static int probe(const char *line, size_t len)
         r = 2;
     bounce__syslog_ctx_free(&ctx);
     return r;
-}
-
-static void *create(bounce_stream_t *s)
-{
-    (void)s;
-    struct pf_state *st = bounce__calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    bounce__tracker_init(&st->trk);
-    return st;
-}
-
-static void destroy(void *state)
-{
-    struct pf_state *st = state;
-    if (!st)
-        return;
-    bounce__tracker_release(&st->trk);
-    bounce__syslog_ctx_free(&st->sys);
-    bounce__free(st);
-}
-
-static int finish(void *state, bounce_stream_t *s)
-{
-    struct pf_state *st = state;
-    /* every delivery attempt was emitted when read; what is left has nothing pending */
-    bounce__tracker_clear(&st->trk, s);
-    return 0;
 }
 
 /* queue id: 5..39 alphanumerics followed by ": " */
@@ -424,7 +392,7 @@ static int set(bounce_record_t *r, int field, span v)
     return v.p ? bounce__record_set(r, field, v.p, v.n) : 0;
 }
 
-static int emit_delivery(struct pf_state *st, bounce_stream_t *s, const bounce__syslog *sl,
+static int emit_delivery(struct bounce__logmod *st, bounce_stream_t *s, const bounce__syslog *sl,
                          span qid, const struct kv *kv, const char *daemon, size_t daemon_len)
 {
     int ev = status_of(kv->status);
@@ -498,7 +466,7 @@ static int emit_delivery(struct pf_state *st, bounce_stream_t *s, const bounce__
 /* "reject: RCPT from host[ip]: 554 5.7.1 text; from=<a> to=<b> proto=ESMTP helo=<h>"
  * (smtpd, postscreen, milter-reject) and cleanup's
  * "reject: header Subject: x from host[ip]; from=<a> to=<b> proto=ESMTP helo=<h>: 5.7.1 text" */
-static int emit_reject(struct pf_state *st, bounce_stream_t *s, const bounce__syslog *sl,
+static int emit_reject(struct bounce__logmod *st, bounce_stream_t *s, const bounce__syslog *sl,
                        span qid, const char *p, size_t n)
 {
     const char *semi = rfind(p, n, LIT("; from=<"));
@@ -615,7 +583,7 @@ static void daemon_of(const bounce__syslog *sl, const char **d, size_t *dn)
 
 static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
 {
-    struct pf_state *st = state;
+    struct bounce__logmod *st = state;
     bounce__syslog sl;
     if (!bounce__syslog_parse_ex(l, n, bounce__stream_reference_time(s), &sl, &st->sys) ||
         !sl.prog)
@@ -785,11 +753,6 @@ static int line(void *state, bounce_stream_t *s, const char *l, size_t n)
     return 1;
 }
 
-const bounce__stream_ops bounce__postfix_ops = {BOUNCE_FORMAT_POSTFIX_LOG,
-                                                BOUNCE_STREAM_LOG,
-                                                probe,
-                                                create,
-                                                line,
-                                                NULL,
-                                                finish,
-                                                destroy};
+const bounce__stream_ops bounce__postfix_ops = {
+    BOUNCE_FORMAT_POSTFIX_LOG, BOUNCE_STREAM_LOG, probe, bounce__logmod_create, line, NULL,
+    bounce__logmod_finish, bounce__logmod_destroy};

@@ -322,3 +322,32 @@ int bounce__tmsg_pending_put(bounce__tmsg *m, const char *rcpt, size_t rn, const
     m->flags |= 0x100u << BOUNCE__TF_PENDING;
     return 0;
 }
+
+/* ---- log module state ---- */
+
+void *bounce__logmod_create(bounce_stream_t *s)
+{
+    struct bounce__logmod *st = bounce__calloc(1, sizeof *st);
+    (void)s;
+    if (!st)
+        return NULL;
+    bounce__tracker_init(&st->trk);
+    return st;
+}
+
+int bounce__logmod_finish(void *state, bounce_stream_t *s)
+{
+    struct bounce__logmod *st = state;
+    bounce__tracker_clear(&st->trk, s);
+    return 0;
+}
+
+void bounce__logmod_destroy(void *state)
+{
+    struct bounce__logmod *st = state;
+    if (!st)
+        return;
+    bounce__tracker_release(&st->trk);
+    bounce__syslog_ctx_free(&st->sys);
+    bounce__free(st);
+}

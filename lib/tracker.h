@@ -111,6 +111,16 @@ int bounce__tmsg_pending_next(const bounce__tmsg *m, size_t *pos, const char **r
 int bounce__tmsg_to_record(const bounce__tmsg *m, bounce_record_t *r) BOUNCE__HIDDEN;
 
 
+/* ---- per-stream state of a log module (postfix.c, exim.c) and its stream hooks ---- */
+struct bounce__logmod {
+    bounce__tracker trk;
+    bounce__syslog_ctx sys;
+};
+void *bounce__logmod_create(bounce_stream_t *s) BOUNCE__HIDDEN;
+/* End of input: every delivery attempt was emitted when read; drop what is left. */
+int bounce__logmod_finish(void *state, bounce_stream_t *s) BOUNCE__HIDDEN;
+void bounce__logmod_destroy(void *state) BOUNCE__HIDDEN;
+
 /* ---- small scanning helpers shared by the log modules (postfix.c, exim.c) ---- */
 typedef struct span {
     const char *p;
