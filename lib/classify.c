@@ -352,24 +352,49 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
     *out = ms;
 }
 
+/* The rows (cls, subject, detail) and (0, subject, detail) in one binary search: the rows
+ * are sorted by (subject, detail, cls) and no two have the same three (the KB builder keeps
+ * the last of a repeated row), so this finds what two bounce__kb_esc_find() calls find. */
+static void esc_rows(const bounce_kb_t *kb, int cls, int subject, int detail,
+                     const bounce__kb_esc **ec, const bounce__kb_esc **e0)
+{
+    size_t lo = 0, hi = kb->nesc;
+    *ec = *e0 = NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const bounce__kb_esc *e = &kb->esc[mid];
+        if (e->subject < subject || (e->subject == subject && e->detail < detail))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < kb->nesc && kb->esc[lo].subject == subject && kb->esc[lo].detail == detail;
+         lo++) {
+        if (kb->esc[lo].cls == cls)
+            *ec = &kb->esc[lo];
+        if (kb->esc[lo].cls == 0)
+            *e0 = &kb->esc[lo];
+    }
+}
+
 static int esc_cause(const bounce_kb_t *kb, const cctx *cx, int *spec, char *code_used,
                      size_t cap)
 {
-    const bounce__kb_esc *e;
+    const bounce__kb_esc *e, *e0;
     int32_t cause;
     if (!cx->esc_cls)
         return -1;
     *spec = 3;
-    e = bounce__kb_esc_find(kb, cx->esc_cls, cx->esc_subject, cx->esc_detail);
+    esc_rows(kb, cx->esc_cls, cx->esc_subject, cx->esc_detail, &e, &e0);
     if (!e) {
         *spec = cx->esc_detail ? 2 : 1;
-        e = bounce__kb_esc_find(kb, 0, cx->esc_subject, cx->esc_detail);
+        e = e0;
     }
     if (!e && cx->esc_detail) {
         *spec = 1;
-        e = bounce__kb_esc_find(kb, cx->esc_cls, cx->esc_subject, 0);
+        esc_rows(kb, cx->esc_cls, cx->esc_subject, 0, &e, &e0);
         if (!e)
-            e = bounce__kb_esc_find(kb, 0, cx->esc_subject, 0);
+            e = e0;
     }
     if (!e)
         return -1;
@@ -401,6 +426,21 @@ static char *put_uint(char *p, unsigned v)
 {
     char tmp[12];
     int n = 0;
+    if (v < 10) { /* the usual one to three digits without the loop */
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        p[0] = (char)('0' + v / 10);
+        p[1] = (char)('0' + v % 10);
+        return p + 2;
+    }
+    if (v < 1000) {
+        p[0] = (char)('0' + v / 100);
+        p[1] = (char)('0' + v / 10 % 10);
+        p[2] = (char)('0' + v % 10);
+        return p + 3;
+    }
     do {
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
