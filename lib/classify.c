@@ -514,8 +514,7 @@ void bounce__classify(const bounce_kb_t *kb, const char *text, size_t len, int r
     if (kb->nsigs && kb->nstates)
         run_matcher(kb, text, len, &cx, &ms);
     {
-        char used[BOUNCE__ESC_MAX] = "";
-        ecause = esc_cause(kb, &cx, &spec, used, sizeof used);
+        ecause = esc_cause(kb, &cx, &spec, NULL, 0); /* the row's code is not needed here */
         if (out->reply_code) {
             const bounce__kb_code *c = bounce__kb_code_lookup(kb, out->reply_code);
             if (c)
