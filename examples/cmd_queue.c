@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct queue_ctx {
     bounce_stream_t *stream;
@@ -122,6 +123,8 @@ int cli_cmd_queue(int argc, char **argv)
         rc = CLI_INPUT_PROBLEM;
         goto done;
     }
+    /* ages of queued mail are counted up to the real current time */
+    bounce_report_set_reference_time(c.report, (int64_t)time(NULL));
     if (strcmp(path, "-") != 0)
         bounce_stream_set_file(c.stream, path);
     if (cli_read_chunks(path, queue_chunk, &c) != 0 || c.failed) {

@@ -1009,6 +1009,15 @@ BOUNCE_API void bounce_report_free(bounce_report_t *r);
 BOUNCE_API bounce_status_t bounce_report_add(bounce_report_t *r, const bounce_record_t *rec);
 
 /**
+ * @brief Set "now" for the ages of queued messages (default: the latest arrival seen).
+ * @param[in] r the report
+ * @param[in] now seconds since the epoch
+ * @return BOUNCE_OK, BOUNCE_E_INVAL
+ * @since 0.1
+ */
+BOUNCE_API bounce_status_t bounce_report_set_reference_time(bounce_report_t *r, int64_t now);
+
+/**
  * @brief Number of incident findings (diagnosis rules that fired), strongest first.
  * @param[in] r the report
  * @return the count

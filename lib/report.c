@@ -9,8 +9,8 @@
  * cause index, to print the cause's explanation and remediation later. The KB must
  * outlive the report (it outlives the records by the same contract).
  *
- * Ages (queue records): the reference "now" is the latest arrival time among the queue
- * records; ages are counted per destination domain in qshape's buckets. The diagnosis
+ * Ages (queue records): the reference "now" is bounce_report_set_reference_time()'s, or
+ * else the latest arrival time among the queue records; ages are counted per destination domain in qshape's buckets. The diagnosis
  * thresholds are named constants below and documented in doc/diagnosis.md.
  */
 #include "internal.h"
@@ -283,6 +283,7 @@ struct bounce_report {
     uint64_t by_source[N_SOURCE];
     int64_t first, last;            /* INT64_MIN: none */
     int64_t queue_now;              /* latest arrival of a queue record */
+    int64_t ref_now;                /* bounce_report_set_reference_time(), INT64_MIN = unset */
     struct table causes;     /* cause id -> failures (n), kb/cause/reason */
     struct table domains;    /* recipient domain -> records (n), failures, queue records (aux) */
     struct table relays;     /* relay / remote MTA -> failures (n) */
@@ -308,7 +309,7 @@ bounce_status_t bounce_report_new(uint32_t flags, bounce_report_t **out)
     r->flags = flags;
     /* per-report hash seed: keeps crafted keys from colliding across reports */
     r->seed = (uint32_t)(((uintptr_t)r >> 4) * 2654435761u);
-    r->first = r->last = r->queue_now = INT64_MIN;
+    r->first = r->last = r->queue_now = r->ref_now = INT64_MIN;
     *out = r;
     return BOUNCE_OK;
 }
@@ -1249,11 +1250,26 @@ static size_t age_bucket(int64_t now_min, int64_t minute)
     return AGE_BUCKETS - 1;
 }
 
+/* "now" for queue ages */
+static int64_t report_now(const bounce_report_t *r)
+{
+    return r->ref_now != INT64_MIN ? r->ref_now : r->queue_now;
+}
+
+bounce_status_t bounce_report_set_reference_time(bounce_report_t *r, int64_t now)
+{
+    if (!r)
+        return BOUNCE_E_INVAL;
+    r->ref_now = now;
+    return BOUNCE_OK;
+}
+
 /* Age histograms of the k domains in doms (by queue records) plus the total. */
 static void age_hist(const bounce_report_t *r, struct tent **doms, size_t k,
                      uint64_t (*hist)[AGE_BUCKETS], uint64_t *total)
 {
-    int64_t now_min = r->queue_now >= 0 ? r->queue_now / 60 : -((-r->queue_now + 59) / 60);
+    int64_t now = report_now(r);
+    int64_t now_min = now >= 0 ? now / 60 : -((-now + 59) / 60);
     size_t i, j;
     for (i = 0; i < r->qage.cap; i++) {
         const struct tent *e = r->qage.slots[i].e;
@@ -1494,7 +1510,7 @@ bounce_status_t bounce_report_to_json(const bounce_report_t *rc_, uint32_t flags
             memset(total, 0, sizeof total);
             age_hist(r, v, k, hist, total);
             bounce__jobj_init(&q, sub);
-            bounce__format_time(r->queue_now, tbuf);
+            bounce__format_time(report_now(r), tbuf);
             bounce__jobj_cstr(&q, "now", tbuf);
             bounce__jobj_int(&q, "records", (int64_t)r->queue_records);
             rc |= bounce__buf_putc(&tmp, '[');
@@ -1738,7 +1754,7 @@ bounce_status_t bounce_report_to_text(const bounce_report_t *rc_, int mta, char 
     }
 
     if (r->queue_records && rc == 0) {
-        bounce__format_time(r->queue_now, t1);
+        bounce__format_time(report_now(r), t1);
         rc |= heading(&b, "Queue age by destination domain (minutes, like qshape)");
         rc |= bounce__buf_printf(&b, "  ages relative to the newest message, %s\n", t1);
         k = r->domains.n < REPORT_TOP_TEXT ? r->domains.n : REPORT_TOP_TEXT;

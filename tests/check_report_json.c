@@ -149,6 +149,25 @@ START_TEST(json_shape)
 }
 END_TEST
 
+/* A set reference time moves every message's age: one day later, all four are 640m+. */
+START_TEST(reference_time)
+{
+    bounce_report_t *r = report_of("report/healthy.txt");
+    json_t *o, *q, *v;
+    ck_assert_int_eq(bounce_report_set_reference_time(NULL, 0), BOUNCE_E_INVAL);
+    ck_assert_int_eq(bounce_report_set_reference_time(r, INT64_C(1795777140) /* 2026-11-26T10:59:00Z */),
+                     BOUNCE_OK);
+    o = report_json(r);
+    q = json_object_get(o, "queue");
+    ck_assert_str_eq(json_string_value(json_object_get(q, "now")), "2026-11-26T10:59:00Z");
+    v = json_object_get(q, "total");
+    ck_assert_int_eq(json_integer_value(json_array_get(v, 0)), 0);
+    ck_assert_int_eq(json_integer_value(json_array_get(v, 8)), 4); /* 640m+ */
+    json_decref(o);
+    bounce_report_free(r);
+}
+END_TEST
+
 START_TEST(json_findings_and_causes)
 {
     bounce_report_t *r = report_of("report/port25.txt");
@@ -251,6 +270,7 @@ Suite *bounce_test_report_json_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("output");
     tcase_add_test(tc, json_shape);
+    tcase_add_test(tc, reference_time);
     tcase_add_test(tc, json_findings_and_causes);
     tcase_add_test(tc, text_report);
     tcase_add_test(tc, empty_and_invalid);

@@ -106,6 +106,7 @@ _PROTOTYPES = {
     "bounce_report_new": (c_int, [c_uint32, P(c_void_p)]),
     "bounce_report_free": (None, [c_void_p]),
     "bounce_report_add": (c_int, [c_void_p, c_void_p]),
+    "bounce_report_set_reference_time": (c_int, [c_void_p, c_int64]),
     "bounce_report_finding_count": (c_size_t, [c_void_p]),
     "bounce_report_finding_id": (c_char_p, [c_void_p, c_size_t]),
     "bounce_report_finding_text": (c_char_p, [c_void_p, c_size_t]),
@@ -379,6 +380,9 @@ class Report(_Handle):
         out = c_void_p()
         _check(load_library().bounce_report_new(0, ctypes.byref(out)))
         _Handle.__init__(self, out.value)
+
+    def set_reference_time(self, epoch):
+        _check(self._lib.bounce_report_set_reference_time(self._h, int(epoch)))
 
     def findings(self):
         n = self._lib.bounce_report_finding_count(self._h)
