@@ -12,6 +12,7 @@
 #include "config.h"
 #endif
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -44,6 +45,20 @@ typedef struct cand {
     int weak;         /* found inside a sentence, not standing at a line start */
 } cand;
 
+/* Open-addressing hash set of addresses (candidates or records, by index), compared as
+ * addr_eq compares them: same length, ASCII case ignored. Built per parse, so that each
+ * duplicate check is O(1) on average (comparing each address with every earlier one took
+ * 1.2 s for 28000 addresses on one line of a 256 KB text). */
+typedef struct aslot {
+    size_t hash;
+    size_t idx; /* index + 1; 0: empty */
+} aslot;
+
+typedef struct aset {
+    aslot *s;
+    size_t cap, n; /* cap: 0 or a power of two, at least twice n */
+} aset;
+
 typedef struct ctx {
     bounce_dsn_t *d;
     const bounce_kb_t *kb;
@@ -60,6 +75,9 @@ typedef struct ctx {
     bounce__buf tmp;
     cand *c;
     size_t nc, capc;
+    aset cset;            /* the candidates c[0..nc) */
+    aset rset;            /* the recipients of d->rec[0..rset_n) */
+    size_t rset_n;
     int capped;
     int scan_weak;        /* candidates being added come from the loose scan */
     int64_t date;         /* Date of the bounce */
@@ -371,6 +389,76 @@ static int addr_eq(const char *a, size_t an, const char *b, size_t bn)
     return 1;
 }
 
+/* FNV-1a of the lower-cased bytes: equal under addr_eq, equal hash. */
+static size_t addr_hash(const char *a, size_t n)
+{
+    uint64_t h = 14695981039346656037u;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (uint64_t)bounce__ascii_lower((unsigned char)a[i]);
+        h *= 1099511628211u;
+    }
+    return (size_t)(h ^ (h >> 32));
+}
+
+typedef const char *(*aset_key_fn)(const ctx *c, size_t idx, size_t *n);
+
+static const char *cand_key(const ctx *c, size_t idx, size_t *n)
+{
+    *n = c->c[idx].alen;
+    return c->c[idx].addr;
+}
+
+static const char *rec_key(const ctx *c, size_t idx, size_t *n)
+{
+    return bounce__record_field(&c->d->rec[idx], BOUNCE_FIELD_RECIPIENT, n);
+}
+
+/* Whether the set holds an address equal to a[0..n) (h: its addr_hash). */
+static int aset_has(const aset *s, const ctx *c, aset_key_fn key, size_t h, const char *a,
+                    size_t n)
+{
+    size_t m, i;
+    if (!s->cap)
+        return 0;
+    m = s->cap - 1;
+    for (i = h & m; s->s[i].idx; i = (i + 1) & m)
+        if (s->s[i].hash == h) {
+            size_t kn;
+            const char *k = key(c, s->s[i].idx - 1, &kn);
+            if (k && addr_eq(k, kn, a, n))
+                return 1;
+        }
+    return 0;
+}
+
+static int aset_add(aset *s, size_t h, size_t idx)
+{
+    size_t m, i;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64, j;
+        aslot *ns = bounce__calloc(nc, sizeof(*ns));
+        if (!ns)
+            return -1;
+        for (j = 0; j < s->cap; j++)
+            if (s->s[j].idx) {
+                for (i = s->s[j].hash & (nc - 1); ns[i].idx; i = (i + 1) & (nc - 1))
+                    ;
+                ns[i] = s->s[j];
+            }
+        bounce__free(s->s);
+        s->s = ns;
+        s->cap = nc;
+    }
+    m = s->cap - 1;
+    for (i = h & m; s->s[i].idx; i = (i + 1) & m)
+        ;
+    s->s[i].hash = h;
+    s->s[i].idx = idx + 1;
+    s->n++;
+    return 0;
+}
+
 /* Clean an address field: "rfc822; <a@b>" -> "a@b". */
 static void clean_addr(const char **s, size_t *n)
 {
@@ -464,16 +552,25 @@ static bounce_record_t *new_record(ctx *c)
     return r;
 }
 
-static int find_record(const bounce_dsn_t *d, const char *a, size_t n)
+/* Whether a record has the recipient a[0..n): 1 yes, 0 no, -1 out of memory. Records
+ * added since the last look-up are indexed first (their recipient is set right after
+ * new_record, before the next look-up); if records were dropped, all are indexed anew. */
+static int find_record(ctx *c, const char *a, size_t n)
 {
-    size_t i;
-    for (i = 0; i < d->nrec; i++) {
-        size_t rl;
-        const char *ra = bounce__record_field(&d->rec[i], BOUNCE_FIELD_RECIPIENT, &rl);
-        if (ra && addr_eq(ra, rl, a, n))
-            return (int)i;
+    const bounce_dsn_t *d = c->d;
+    if (c->rset_n > d->nrec) {
+        if (c->rset.cap)
+            memset(c->rset.s, 0, c->rset.cap * sizeof(*c->rset.s));
+        c->rset.n = 0;
+        c->rset_n = 0;
     }
-    return -1;
+    for (; c->rset_n < d->nrec; c->rset_n++) {
+        size_t rl;
+        const char *ra = bounce__record_field(&d->rec[c->rset_n], BOUNCE_FIELD_RECIPIENT, &rl);
+        if (ra && aset_add(&c->rset, addr_hash(ra, rl), c->rset_n) < 0)
+            return -1;
+    }
+    return aset_has(&c->rset, c, rec_key, addr_hash(a, n), a, n);
 }
 
 /* The SMTP command a failure was the reply to, from the wording MTAs use around it.
@@ -1003,7 +1100,10 @@ static int parse_feedback(ctx *c)
                 const char *a = p + pos + fl + 1;
                 size_t an = e - pos - fl - 1;
                 clean_addr(&a, &an);
-                if (an && find_record(c->d, a, an) < 0) {
+                int seen = an ? find_record(c, a, an) : 1;
+                if (seen < 0)
+                    return -1;
+                if (!seen) {
                     bounce_record_t *r = new_record(c);
                     if (!r) {
                         if (c->capped)
@@ -1165,12 +1265,12 @@ static size_t recipient_label(const char *s, size_t n)
 
 static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
 {
-    size_t i;
-    if (c->capped && c->nc >= MAX_RCPTS) /* full: no scan of all kept per further address */
+    size_t h;
+    if (c->capped && c->nc >= MAX_RCPTS) /* full: no look-up per further address */
         return 0;
-    for (i = 0; i < c->nc; i++)
-        if (addr_eq(c->c[i].addr, c->c[i].alen, a, an))
-            return 0;
+    h = addr_hash(a, an);
+    if (aset_has(&c->cset, c, cand_key, h, a, an))
+        return 0;
     if (c->nc >= MAX_RCPTS) {
         c->capped = 1;
         return 0;
@@ -1183,6 +1283,8 @@ static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
         c->c = n;
         c->capc = nc;
     }
+    if (aset_add(&c->cset, h, c->nc) < 0)
+        return -1;
     c->c[c->nc].addr = a;
     c->c[c->nc].alen = an;
     c->c[c->nc].diag = NULL;
@@ -1301,18 +1403,46 @@ static int scan_text(ctx *c, int strong)
     return 0;
 }
 
-/* Give each candidate the text from its line to the next candidate's line. */
-static void cand_diags(ctx *c)
+static int cmp_size(const void *a, const void *b)
 {
-    size_t i;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Give each candidate the text from its line to the next candidate's line. The next line
+ * is found by binary search in the sorted line offsets (not a scan of all candidates per
+ * candidate). -1: out of memory. */
+static int cand_diags(ctx *c)
+{
+    size_t i, last = 0, first_all = 0, *offs;
     const char *t = c->text.p;
+    if (c->nc == 0)
+        return 0;
+    offs = bounce__malloc(c->nc * sizeof(*offs));
+    if (!offs)
+        return -1;
+    for (i = 0; i < c->nc; i++) {
+        size_t s2 = (size_t)(c->c[i].addr - t) + c->c[i].alen;
+        offs[i] = c->c[i].line_off;
+        if (s2 > last)
+            last = s2; /* the end of the last address */
+        if (i == 0 || c->c[i].line_off < first_all)
+            first_all = c->c[i].line_off;
+    }
+    qsort(offs, c->nc, sizeof(*offs), cmp_size);
     for (i = 0; i < c->nc; i++) {
         /* an address inside a sentence: the sentence is part of the diagnostic */
         size_t start = c->c[i].weak ? c->c[i].line_off : (size_t)(c->c[i].addr - t) + c->c[i].alen;
-        size_t end = c->human_len, j;
-        for (j = 0; j < c->nc; j++)
-            if (c->c[j].line_off > c->c[i].line_off && c->c[j].line_off < end)
-                end = c->c[j].line_off;
+        size_t end = c->human_len, lo = 0, hi = c->nc;
+        while (lo < hi) { /* the first offset after this candidate's line */
+            size_t mid = lo + (hi - lo) / 2;
+            if (offs[mid] > c->c[i].line_off)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        if (lo < c->nc && offs[lo] < end)
+            end = offs[lo];
         if (end < start)
             end = start;
         c->c[i].diag = t + start;
@@ -1326,23 +1456,14 @@ static void cand_diags(ctx *c)
                     (s[k] >= '0' && s[k] <= '9'))
                     alnum++;
             if (alnum < 4) {
-                size_t last = 0;
-                for (j = 0; j < c->nc; j++) {
-                    size_t s2 = (size_t)(c->c[j].addr - t) + c->c[j].alen;
-                    if (s2 > last)
-                        last = s2;
-                }
                 if (last < c->human_len && c->human_len - last > n) {
                     c->c[i].diag = t + last;
                     c->c[i].dlen = c->human_len - last;
                 } else {
                     /* nothing after any address (Lotus Notes' "Failure Reasons" block, au
                      * EZweb): the reason is the paragraph just above the first address */
-                    size_t first = c->c[i].line_off, b, lim;
+                    size_t first = first_all, b, lim;
                     int seen = 0; /* a non-blank line was taken */
-                    for (j = 0; j < c->nc; j++)
-                        if (c->c[j].line_off < first)
-                            first = c->c[j].line_off;
                     lim = first > 1024 ? first - 1024 : 0;
                     b = first;
                     while (b > lim) {
@@ -1436,6 +1557,8 @@ static void cand_diags(ctx *c)
             c->c[i].dlen = le - b;
         }
     }
+    bounce__free(offs);
+    return 0;
 }
 
 static int bounce_like(ctx *c)
@@ -1881,7 +2004,12 @@ static int text_records(ctx *c)
                     } else {
                         /* not in the text: the header names it, the text explains it */
                         bounce_record_t *r;
-                        if (find_record(c->d, list.p + b, e - b) < 0) {
+                        int seen = find_record(c, list.p + b, e - b);
+                        if (seen < 0) {
+                            bounce__buf_free(&list);
+                            return -1;
+                        }
+                        if (!seen) {
                             r = new_record(c);
                             if (!r) {
                                 bounce__buf_free(&list);
@@ -1910,7 +2038,8 @@ static int text_records(ctx *c)
         if (scan_text(c, 0) < 0)
             return -1;
     }
-    cand_diags(c);
+    if (cand_diags(c) < 0)
+        return -1;
     if (c->nc == 0 && n == 0 && c->orig) {
         /* nothing in the text: the returned message's recipients are all there is */
         size_t vlen, k;
@@ -1931,7 +2060,10 @@ static int text_records(ctx *c)
     }
     for (i = 0; i < c->nc; i++) {
         bounce_record_t *r;
-        if (find_record(c->d, c->c[i].addr, c->c[i].alen) >= 0)
+        int seen = find_record(c, c->c[i].addr, c->c[i].alen);
+        if (seen < 0)
+            return -1;
+        if (seen)
             continue;
         r = new_record(c);
         if (!r)
@@ -1974,7 +2106,8 @@ static int fill_missing_diags(ctx *c, size_t from)
         if (!scanned) {
             if (scan_text(c, 1) < 0)
                 return -1;
-            cand_diags(c);
+            if (cand_diags(c) < 0)
+                return -1;
             scanned = 1;
         }
         for (j = 0; j < c->nc; j++)
@@ -2197,6 +2330,8 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
         bounce__buf_free(&c.fb);
         bounce__buf_free(&c.tmp);
         bounce__free(c.c);
+        bounce__free(c.cset.s);
+        bounce__free(c.rset.s);
         bounce_dsn_free(d);
         return BOUNCE_E_NOMEM;
     }
@@ -2206,6 +2341,8 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
     bounce__buf_free(&c.fb);
     bounce__buf_free(&c.tmp);
     bounce__free(c.c);
+    bounce__free(c.cset.s);
+    bounce__free(c.rset.s);
     *out = d;
     return BOUNCE_OK;
 }
