@@ -597,8 +597,8 @@ int main(int argc, char **argv)
     printf("reason accuracy:          %zu/%zu (%.2f%%)%s\n", reason_ok, reason_n,
            reason_n ? 100.0 * (double)reason_ok / (double)reason_n : 0.0,
            use_planned ? " (planned classify rules simulated)" : "");
-    printf("  with planned rules:     %zu/%zu (%.2f%%) (userunknown at DATA without X.1.1 -> "
-           "filtered; expired record timed out -> expired; EVAL_PLANNED=0|1|2)\n",
+    printf("  with simulated rules:   %zu/%zu (%.2f%%) (what-if variants of the record-context "
+           "rules of doc/kb-format.md, chosen with EVAL_PLANNED=0|1|2)\n",
            planned_ok, reason_n, reason_n ? 100.0 * (double)planned_ok / (double)reason_n : 0.0);
     printf("enhanced-status accuracy: %zu/%zu (%.2f%%) (%zu labels with Sisimai's pseudo "
            "codes X.0.9xx not compared)\n",
