@@ -1832,15 +1832,14 @@ static int parse_ses_json(ctx *c)
     } else if (r == 0 && type && !strcmp(type, "Delivery")) {
         json_t *dl = json_object_get(root, "delivery");
         const char *resp = jstr(dl, "smtpResponse");
+        char esc[BOUNCE__ESC_MAX];
+        int code = 0;
+        esc[0] = '\0';
+        if (resp) /* one response for every recipient: extract its codes once */
+            bounce__reply_extract(resp, strlen(resp), &code, esc);
         arr = json_object_get(dl, "recipients");
         json_array_foreach(arr, idx, o) {
-            int k;
-            char esc[BOUNCE__ESC_MAX];
-            int code = 0;
-            esc[0] = '\0';
-            if (resp)
-                bounce__reply_extract(resp, strlen(resp), &code, esc);
-            k = ses_record(c, BOUNCE_EVENT_DELIVERED,
+            int k = ses_record(c, BOUNCE_EVENT_DELIVERED,
                            json_is_string(o) ? json_string_value(o) : NULL, esc, resp);
             if (k < 0) {
                 r = -1;
