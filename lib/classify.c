@@ -616,16 +616,33 @@ static int cause_is(const bounce_kb_t *kb, int32_t cause, const char *id)
     return c && strcmp(c, id) == 0;
 }
 
+/* The deciding signature is a provider's own wording (a `provider=` constraint): that
+ * provider states what it means, whatever the stage. */
+static int provider_sig(const struct bounce_result *r, const bounce_kb_t *kb)
+{
+    return r->sig >= 0 && (uint32_t)r->sig < kb->nsigs &&
+           strstr(BOUNCE__KB_STR(kb, kb->sigs[r->sig].constraints), "provider=") != NULL;
+}
+
+/* Record context (doc/kb-format.md): the record's stage, status and codes re-read the
+ * reason; the cause stays the root cause. */
 static void refine_reason(const bounce_record_t *rec, const bounce_kb_t *kb)
 {
     struct bounce_result *r = (struct bounce_result *)&rec->result;
     const char *e = r->enhanced;
+    int addr_code = e[0] && e[1] == '.' && e[2] == '1' && e[3] == '.'; /* X.1.*: address */
 
-    if (r->reason == BOUNCE_REASON_USERUNKNOWN &&
-        (rec->stage == BOUNCE_STAGE_DATA || rec->stage == BOUNCE_STAGE_EOD) &&
-        !(e[0] && e[1] == '.' && e[2] == '1' && e[3] == '.' && e[4] == '1' && e[5] == '\0'))
+    /* 1. an unknown-user answer that is not tied to the address: given at DATA or after
+     *    the final dot, or a remote reply whose stage the bounce does not tell, in a
+     *    wording many filters also use; not coded X.1.*, not a provider's own statement */
+    if (r->reason == BOUNCE_REASON_USERUNKNOWN && !addr_code && !provider_sig(r, kb) &&
+        (rec->stage == BOUNCE_STAGE_DATA || rec->stage == BOUNCE_STAGE_EOD ||
+         (rec->stage == BOUNCE_STAGE_UNKNOWN && r->reply_code >= 500)))
         r->reason = BOUNCE_REASON_FILTERED;
-    if ((rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED) &&
+    /* 2. a final failure or a delay warning that only timed out: the MTA retried until the
+     *    lifetime ran out, or keeps retrying while the message ages in its queue */
+    if ((rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED ||
+         rec->status == BOUNCE_EVENT_DELAYED) &&
         cause_is(kb, r->cause, "network.connection_timeout"))
         r->reason = BOUNCE_REASON_EXPIRED;
     /* 3. a failure refused at the greeting or HELO without any cause in its text: the
@@ -635,6 +652,11 @@ static void refine_reason(const bounce_record_t *rec, const bounce_kb_t *kb)
         (rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED ||
          rec->status == BOUNCE_EVENT_REJECTED || rec->status == BOUNCE_EVENT_DEFERRED))
         r->reason = BOUNCE_REASON_BLOCKED;
+    /* 4. a domain that did not resolve, retried until the message expired (a 4.x.x / 4xx
+     *    answer): the reporting MTA took it for a DNS failure, not a final answer */
+    if (rec->status == BOUNCE_EVENT_EXPIRED && r->reason == BOUNCE_REASON_HOSTUNKNOWN &&
+        (e[0] == '4' || (!e[0] && r->reply_code / 100 == 4)))
+        r->reason = BOUNCE_REASON_NETWORKERROR;
 }
 
 void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
@@ -687,10 +709,16 @@ void bounce__record_classify(bounce_record_t *rec, const bounce_kb_t *kb)
                         BOUNCE_SEVERITY_TRANSIENT, "status:frozen");
         r->severity = BOUNCE_SEVERITY_TRANSIENT;
         break;
+    case BOUNCE_EVENT_DELAYED:
+        /* a delay warning whose text proves no cause: the delay is all there is */
+        if (r->cause < 0 || strncmp(r->evidence, "code:", 5) == 0)
+            force_cause(r, kb, "queue.delayed", BOUNCE_REASON_EXPIRED,
+                        BOUNCE_SEVERITY_TRANSIENT, "status:delayed");
+        r->severity = BOUNCE_SEVERITY_TRANSIENT;
+        break;
     case BOUNCE_EVENT_DEFERRED:
     case BOUNCE_EVENT_QUEUED:
     case BOUNCE_EVENT_HELD:
-    case BOUNCE_EVENT_DELAYED:
         r->severity = BOUNCE_SEVERITY_TRANSIENT;
         break;
     default:

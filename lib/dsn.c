@@ -718,6 +718,26 @@ static int expiry_notice(ctx *c)
     return c->expiry == 2;
 }
 
+/* A text notice that only warns of a delay (the MTA keeps trying): Postfix's and Gmail's
+ * "THIS IS A WARNING ... ONLY", Gmail's "has been delayed", Sendmail's "Warning: could not
+ * send message for past", Exim's "has not yet been delivered". */
+static int warning_notice(ctx *c)
+{
+    static const char *const words[] = {
+        "this is a warning message only", "this is a warning only",
+        "you do not need to resend your message", "has been delayed:",
+        "warning: could not send message for past", "has not yet been delivered to one or more"};
+    const char *subj = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
+    size_t i, hl = c->human_len < 4096 ? c->human_len : 4096;
+    if (subj && (contains_ci(subj, strlen(subj), "(delay)") ||
+                 contains_ci(subj, strlen(subj), "delayed mail")))
+        return 1;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(words); i++)
+        if (c->text.p && contains_ci(c->text.p, hl, words[i]))
+            return 1;
+    return 0;
+}
+
 /* Fields shared by every record of the message, then classification. */
 static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
 {
@@ -1603,6 +1623,52 @@ static int bounce_like(ctx *c)
     return 0;
 }
 
+/* A mailing-list manager refusing a post (fml "You are not a member of this mailing
+ * list", Mailman "Post by non-member to a members-only list"): the list address did not
+ * take the message. One record: the first address the notice names that is not the
+ * addressee of the notice (the refused poster), else the list's own From. */
+static int list_refusal(ctx *c)
+{
+    static const char *const hdrs[] = {"x-mlserver", "x-ml-name", "x-ml-info",
+                                       "x-mailman-version"};
+    static const char *const words[] = {"not a member", "not member", "non-member",
+                                        "members-only", "only members", "not allowed to post"};
+    const char *subj = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
+    const char *to = NULL, *list = NULL;
+    size_t i, tn = 0, ln = 0, vlen, hl = c->human_len < 1024 ? c->human_len : 1024;
+    int is_list = 0, refused = 0;
+    bounce_record_t *r;
+
+    for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs) && !is_list; i++)
+        is_list = bounce__mime_header_raw(c->top, c->top_len, hdrs[i], &vlen) != NULL;
+    for (i = 0; i < BOUNCE__ARRAY_LEN(words) && is_list && !refused; i++)
+        refused = (subj && contains_ci(subj, strlen(subj), words[i])) ||
+                  (c->text.p && contains_ci(c->text.p, hl, words[i]));
+    if (!refused)
+        return 0;
+    (void)header_addr(c, c->top, c->top_len, "to", &to, &tn);
+    for (i = 0; i < hl && !list; i++) {
+        size_t b, e;
+        if (c->text.p[i] == '@' && addr_at(c->text.p, c->human_len, i, &b, &e)) {
+            if (!(to && addr_eq(c->text.p + b, e - b, to, tn))) {
+                list = c->text.p + b;
+                ln = e - b;
+            }
+            i = e;
+        }
+    }
+    if (!list && !header_addr(c, c->top, c->top_len, "from", &list, &ln))
+        return 0;
+    if (!(r = new_record(c)))
+        return -1;
+    r->status = BOUNCE_EVENT_BOUNCED;
+    if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list, ln) < 0 ||
+        squeeze(c, c->text.p, hl) < 0 ||
+        (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0))
+        return -1;
+    return 1;
+}
+
 static int is_autoreply(ctx *c)
 {
     static const char *const subj[] = {
@@ -2260,7 +2326,14 @@ static int parse_message(ctx *c, const char *buf, size_t len)
         n = text_records(c);
         if (n < 0)
             return -1;
+        if (n > 0 && warning_notice(c))
+            for (i = 0; i < d->nrec; i++)
+                if (d->rec[i].status == BOUNCE_EVENT_BOUNCED)
+                    d->rec[i].status = BOUNCE_EVENT_DELAYED;
     }
+    /* 3b. a mailing list refusing a post */
+    if (d->nrec == 0 && list_refusal(c) < 0)
+        return -1;
     /* 4. auto-reply */
     if (d->nrec == 0 && is_autoreply(c)) {
         const char *a;
