@@ -75,6 +75,8 @@ typedef struct ctx {
     bounce__buf tmp;
     cand *c;
     size_t nc, capc;
+    size_t *offs;         /* the candidates' line offsets, sorted (by cand_diags) */
+    size_t noffs;
     aset cset;            /* the candidates c[0..nc) */
     aset rset;            /* the recipients of d->rec[0..rset_n) */
     size_t rset_n;
@@ -83,6 +85,8 @@ typedef struct ctx {
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
     size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
+    char lc[8192];        /* the start of the human text in lower case (head_lc) */
+    size_t lc_n;          /* its length; SIZE_MAX: not made yet */
 } ctx;
 
 /* ------------------------------------------------------------------ small helpers */
@@ -180,6 +184,15 @@ static int lc_has(const char *s, size_t n, const char *needle)
         pos = (size_t)(p - s) + 1;
     }
     return 0;
+}
+
+/* Does the first `n` bytes (at most 8192) of the human text hold `needle` (lower case)? The
+ * lower-case copy is made once per message for all the notices' word lists. */
+static int head_has(ctx *c, size_t n, const char *needle)
+{
+    if (c->lc_n == SIZE_MAX)
+        c->lc_n = lower_into(c->lc, sizeof c->lc, c->text.p ? c->text.p : "", c->human_len);
+    return lc_has(c->lc, n < c->lc_n ? n : c->lc_n, needle);
 }
 
 static int add_warning(bounce_dsn_t *d, const char *msg)
@@ -652,11 +665,29 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         sp = 0;
         w[wl++] = (char)bounce__ascii_lower(ch);
     }
-    for (i = 0; i < BOUNCE__ARRAY_LEN(tab); i++)
-        if (lc_has(w, wl, tab[i].pat)) {
-            *cmd = tab[i].cmd;
-            return tab[i].stage;
+    /* one pass: the wording that starts first wins (the one nearest what the window is
+     * about); no wording is a prefix of another, so none can tie. The wordings are
+     * chained by their first byte. */
+    {
+        signed char head[256], next[BOUNCE__ARRAY_LEN(tab)];
+        unsigned char len[BOUNCE__ARRAY_LEN(tab)];
+        memset(head, -1, sizeof head);
+        for (i = BOUNCE__ARRAY_LEN(tab); i-- > 0;) {
+            unsigned char f = (unsigned char)tab[i].pat[0];
+            len[i] = (unsigned char)strlen(tab[i].pat);
+            next[i] = head[f];
+            head[f] = (signed char)i;
         }
+        for (i = 0; i < wl; i++) {
+            int k;
+            for (k = head[(unsigned char)w[i]]; k >= 0; k = next[k])
+                if (len[k] <= wl - i && w[i + 1] == tab[k].pat[1] &&
+                    memcmp(w + i, tab[k].pat, len[k]) == 0) {
+                    *cmd = tab[k].cmd;
+                    return tab[k].stage;
+                }
+        }
+    }
     *cmd = NULL;
     return BOUNCE_STAGE_UNKNOWN;
 }
@@ -673,20 +704,43 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
 {
     size_t al, k;
     const char *a = bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &al);
-    const char *t = c->text.p;
+    const char *t = c->text.p, *at = a ? memchr(a, '@', al) : NULL;
     *cmd = NULL;
     if (!t || !c->human_len)
         return 0;
-    if (a && al >= 3 && c->stage_scan < STAGE_SCAN_CAP) {
+    if (at && al >= 3 && c->stage_scan < STAGE_SCAN_CAP) {
+        size_t ai = (size_t)(at - a); /* find the address by its '@' */
         for (k = 0; k + al <= c->human_len; k++) {
-            if (t[k] == a[0] && addr_eq(t + k, al, a, al)) {
+            const char *p = memchr(t + k + ai, '@', c->human_len - al - k + 1);
+            if (!p) {
+                k = c->human_len;
+                break;
+            }
+            k = (size_t)(p - t) - ai;
+            if (addr_eq(t + k, al, a, al)) {
                 /* from the start of the address's line (a transcript's ">>> RCPT
-                 * To:<addr>", Exim's "after RCPT TO:<addr>:") to 700 bytes after it */
+                 * To:<addr>", Exim's "after RCPT TO:<addr>:") to 700 bytes after it, or to
+                 * the line of the next recipient: what follows belongs to that one */
                 size_t b = k, n = c->human_len - k < 700 ? c->human_len - k : 700;
+                size_t lo = 0, hi = c->noffs;
+                int st;
                 while (b > 0 && k - b < 160 && t[b - 1] != '\n' && t[b - 1] != '\r')
                     b--;
-                c->stage_scan += k;
-                return detect_stage(t + b, n + (k - b), cmd);
+                while (lo < hi) { /* the first candidate line after this one */
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (c->offs[mid] > b)
+                        hi = mid;
+                    else
+                        lo = mid + 1;
+                }
+                if (lo < c->noffs && c->offs[lo] > k && c->offs[lo] - k < n)
+                    n = c->offs[lo] - k;
+                st = detect_stage(t + b, n + (k - b), cmd);
+                if (st) {
+                    c->stage_scan += k;
+                    return st;
+                }
+                k += n - 1; /* the next occurrence after this window: each byte read once */
             }
         }
         c->stage_scan += k;
@@ -711,7 +765,7 @@ static int expiry_notice(ctx *c)
     c->expiry = 1;
     for (i = 0; i < BOUNCE__ARRAY_LEN(words); i++)
         if ((subj && contains_ci(subj, strlen(subj), words[i])) ||
-            (c->text.p && contains_ci(c->text.p, hl, words[i]))) {
+            head_has(c, hl, words[i])) {
             c->expiry = 2;
             break;
         }
@@ -733,7 +787,7 @@ static int warning_notice(ctx *c)
                  contains_ci(subj, strlen(subj), "delayed mail")))
         return 1;
     for (i = 0; i < BOUNCE__ARRAY_LEN(words); i++)
-        if (c->text.p && contains_ci(c->text.p, hl, words[i]))
+        if (head_has(c, hl, words[i]))
             return 1;
     return 0;
 }
@@ -1432,12 +1486,35 @@ static int cmp_size(const void *a, const void *b)
 /* Give each candidate the text from its line to the next candidate's line. The next line
  * is found by binary search in the sorted line offsets (not a scan of all candidates per
  * candidate). -1: out of memory. */
+/* The offset of the first line in t[from..to) after the one holding `from` that is a rule
+ * ("----- Transcript of session follows -----", "=====", "_____"), else to. */
+static size_t rule_line(const char *t, size_t from, size_t to)
+{
+    size_t p = from;
+    while (p < to) {
+        size_t e = line_end(t, to, p), k;
+        if (p > from || (p > 0 && (t[p - 1] == '\n' || t[p - 1] == '\r'))) {
+            k = p;
+            while (k < e && is_wsp((unsigned char)t[k]))
+                k++;
+            if (e - k >= 5 && (t[k] == '-' || t[k] == '=' || t[k] == '_') && t[k + 1] == t[k] &&
+                t[k + 2] == t[k] && t[k + 3] == t[k] && t[k + 4] == t[k])
+                return p;
+        }
+        p = e + 1;
+    }
+    return to;
+}
+
 static int cand_diags(ctx *c)
 {
     size_t i, last = 0, first_all = 0, *offs;
     const char *t = c->text.p;
     if (c->nc == 0)
         return 0;
+    bounce__free(c->offs);
+    c->offs = NULL;
+    c->noffs = 0;
     offs = bounce__malloc(c->nc * sizeof(*offs));
     if (!offs)
         return -1;
@@ -1463,6 +1540,10 @@ static int cand_diags(ctx *c)
         }
         if (lo < c->nc && offs[lo] < end)
             end = offs[lo];
+        else if (offs[0] != offs[c->nc - 1])
+            /* the last of several recipients: its text ends where a new section begins
+             * (a transcript of other recipients' sessions must not become its reason) */
+            end = rule_line(t, start, end);
         if (end < start)
             end = start;
         c->c[i].diag = t + start;
@@ -1577,7 +1658,8 @@ static int cand_diags(ctx *c)
             c->c[i].dlen = le - b;
         }
     }
-    bounce__free(offs);
+    c->offs = offs; /* kept: stage_from_text bounds a recipient's text by it */
+    c->noffs = c->nc;
     return 0;
 }
 
@@ -1613,13 +1695,9 @@ static int bounce_like(ctx *c)
             if (contains_ci(s, strlen(s), subj[i]))
                 return 1;
     }
-    {
-        char lc[8192];
-        size_t ln = lower_into(lc, sizeof lc, c->text.p ? c->text.p : "", c->human_len);
-        for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
-            if (lc_has(lc, ln, body[i]))
-                return 1;
-    }
+    for (i = 0; i < BOUNCE__ARRAY_LEN(body); i++)
+        if (head_has(c, SIZE_MAX, body[i]))
+            return 1;
     return 0;
 }
 
@@ -1643,7 +1721,7 @@ static int list_refusal(ctx *c)
         is_list = bounce__mime_header_raw(c->top, c->top_len, hdrs[i], &vlen) != NULL;
     for (i = 0; i < BOUNCE__ARRAY_LEN(words) && is_list && !refused; i++)
         refused = (subj && contains_ci(subj, strlen(subj), words[i])) ||
-                  (c->text.p && contains_ci(c->text.p, hl, words[i]));
+                  head_has(c, hl, words[i]);
     if (!refused)
         return 0;
     (void)header_addr(c, c->top, c->top_len, "to", &to, &tn);
@@ -2391,6 +2469,7 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
     if (!d)
         return BOUNCE_E_NOMEM;
     memset(&c, 0, sizeof(c));
+    c.lc_n = SIZE_MAX;
     c.d = d;
     c.kb = kb;
     c.name = name;
@@ -2402,6 +2481,7 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
         bounce__buf_free(&c.fb);
         bounce__buf_free(&c.tmp);
         bounce__free(c.c);
+        bounce__free(c.offs);
         bounce__free(c.cset.s);
         bounce__free(c.rset.s);
         bounce_dsn_free(d);
@@ -2413,6 +2493,7 @@ bounce_status_t bounce_dsn_parse(const bounce_kb_t *kb, const char *buf, size_t 
     bounce__buf_free(&c.fb);
     bounce__buf_free(&c.tmp);
     bounce__free(c.c);
+    bounce__free(c.offs);
     bounce__free(c.cset.s);
     bounce__free(c.rset.s);
     *out = d;
