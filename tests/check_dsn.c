@@ -15,7 +15,11 @@
 
 static const char *const cases[] = {
     "postfix-report", "exim", "sendmail", "qmail", "gmail", "office365", "arf", "autoreply",
-    "delay", "delivered", "not-a-bounce", "rfc6533-global", "sendmail-transcript"};
+    "delay", "delivered", "not-a-bounce", "rfc6533-global", "sendmail-transcript",
+    /* non-standard NDR layouts, one each (written for these tests, not copied) */
+    "ndr-lotus-domino", "ndr-au-ezweb", "ndr-exchange2003", "ndr-courier", "ndr-opensmtpd",
+    "ndr-dma", "ndr-exim-two-failed", "ndr-ses-bounce-one", "ndr-postfix-forwarded",
+    "ndr-quoted-forward"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
