@@ -15,7 +15,11 @@
 
 static const char *const cases[] = {
     "postfix-report", "exim", "sendmail", "qmail", "gmail", "office365", "arf", "autoreply",
-    "delay", "delivered", "not-a-bounce", "rfc6533-global", "sendmail-transcript"};
+    "delay", "delivered", "not-a-bounce", "rfc6533-global", "sendmail-transcript",
+    /* non-standard NDR layouts, one each (written for these tests, not copied) */
+    "ndr-lotus-domino", "ndr-au-ezweb", "ndr-exchange2003", "ndr-courier", "ndr-opensmtpd",
+    "ndr-dma", "ndr-exim-two-failed", "ndr-ses-bounce-one", "ndr-postfix-forwarded",
+    "ndr-quoted-forward"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
@@ -211,6 +215,89 @@ START_TEST(test_recipients_and_diagnostics)
     ck_assert_str_eq(bounce_dsn_get(d, BOUNCE_DSN_ORIG_FROM),
                      "Sybil M\xc3\xbcller <sybil@example.jp>");
     bounce_dsn_free(d);
+}
+END_TEST
+
+/* The non-standard NDR layouts: per recipient what the parser read from the text (who,
+ * status, codes, command and stage, its own diagnostic and not a neighbour's), apart from
+ * the classification, so that regenerating the expected JSON after a KB change cannot
+ * hide a change in what was parsed. */
+START_TEST(test_ndr_layouts)
+{
+    static const struct {
+        const char *file;
+        size_t n;   /* records in the file */
+        size_t i;   /* this record */
+        const char *rcpt;
+        int status, code;
+        const char *esc, *cmd; /* NULL: absent */
+        int stage;
+        const char *has, *lacks; /* in the diagnostic / not in it (NULL: no check) */
+    } t[] = {
+        {"ndr-lotus-domino", 1, 0, "hanako.yamada@example.jp", BOUNCE_EVENT_BOUNCED, 0, NULL,
+         NULL, BOUNCE_STAGE_UNKNOWN, "not listed in public Name & Address Book", NULL},
+        {"ndr-au-ezweb", 2, 0, "saki.k@ezweb.example.jp", BOUNCE_EVENT_BOUNCED, 0, NULL, NULL,
+         BOUNCE_STAGE_UNKNOWN, "The user(s) account is disabled.", "@"},
+        {"ndr-au-ezweb", 2, 1, "mao-1990@ezweb.example.jp", BOUNCE_EVENT_BOUNCED, 0, NULL, NULL,
+         BOUNCE_STAGE_UNKNOWN, "The user(s) account is disabled.", "@"},
+        {"ndr-exchange2003", 2, 0, "kenji.sato@example.net", BOUNCE_EVENT_BOUNCED, 0, "5.1.1",
+         NULL, BOUNCE_STAGE_UNKNOWN, "The recipient name is not recognized", "mailbox is full"},
+        {"ndr-exchange2003", 2, 1, "yuki.tanaka@example.org", BOUNCE_EVENT_BOUNCED, 552, "5.2.2",
+         NULL, BOUNCE_STAGE_UNKNOWN, "mailbox is full", "not recognized"},
+        {"ndr-courier", 1, 0, "press@example.org", BOUNCE_EVENT_BOUNCED, 554, "5.7.1", "DATA",
+         BOUNCE_STAGE_DATA, "blocked URL", NULL},
+        {"ndr-opensmtpd", 2, 0, "ghost@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1", "RCPT",
+         BOUNCE_STAGE_RCPT, "User unknown in virtual mailbox table", "mailbox full"},
+        {"ndr-opensmtpd", 2, 1, "archive@example.org", BOUNCE_EVENT_BOUNCED, 552, "5.2.2", NULL,
+         BOUNCE_STAGE_UNKNOWN, "mailbox full", "User unknown"},
+        {"ndr-dma", 1, 0, "ops-alerts@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1", "RCPT",
+         BOUNCE_STAGE_RCPT, "did not like our RCPT TO", NULL},
+        {"ndr-exim-two-failed", 2, 0, "ghost@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "User unknown in virtual mailbox table", "end of data"},
+        {"ndr-exim-two-failed", 2, 1, "dept-archive@example.org", BOUNCE_EVENT_BOUNCED, 552,
+         "5.3.4", "DATA", BOUNCE_STAGE_EOD, "after end of data", "RCPT TO"},
+        {"ndr-ses-bounce-one", 1, 0, "ghost@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "User unknown in virtual mailbox table", "smtp;"},
+        {"ndr-postfix-forwarded", 2, 0, "t.okada@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "(in reply to RCPT TO command)", "spam score"},
+        {"ndr-postfix-forwarded", 2, 1, "orders@example.org", BOUNCE_EVENT_BOUNCED, 554, "5.7.1",
+         "DATA", BOUNCE_STAGE_EOD, "(in reply to end of DATA command)", "User unknown"},
+        {"ndr-quoted-forward", 1, 0, "purchasing@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.7.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "Relay access denied", "> "},
+    };
+    size_t k;
+    for (k = 0; k < sizeof t / sizeof t[0]; k++) {
+        bounce_dsn_t *d = parse_fixture(t[k].file);
+        const bounce_record_t *r = bounce_dsn_record(d, t[k].i);
+        const char *v;
+        ck_assert_msg(bounce_dsn_kind(d) == BOUNCE_DSN_BOUNCE, "%s: kind %d", t[k].file,
+                      bounce_dsn_kind(d));
+        ck_assert_msg(bounce_dsn_record_count(d) == t[k].n, "%s: %zu records", t[k].file,
+                      bounce_dsn_record_count(d));
+        ck_assert_ptr_nonnull(r);
+        ck_assert_str_eq(bounce_record_get(r, BOUNCE_FIELD_RECIPIENT), t[k].rcpt);
+        ck_assert_msg(bounce_record_status(r) == t[k].status, "%s: status %d", t[k].rcpt,
+                      bounce_record_status(r));
+        ck_assert_msg(bounce_record_reply_code(r) == t[k].code, "%s: code %d", t[k].rcpt,
+                      bounce_record_reply_code(r));
+        v = bounce_record_get(r, BOUNCE_FIELD_ENHANCED);
+        if (t[k].esc)
+            ck_assert_str_eq(v ? v : "(none)", t[k].esc);
+        else
+            ck_assert_msg(v == NULL, "%s: enhanced %s", t[k].rcpt, v);
+        v = bounce_record_get(r, BOUNCE_FIELD_SMTP_COMMAND);
+        if (t[k].cmd)
+            ck_assert_str_eq(v ? v : "(none)", t[k].cmd);
+        else
+            ck_assert_msg(v == NULL, "%s: command %s", t[k].rcpt, v);
+        ck_assert_msg(r->stage == t[k].stage, "%s: stage %d", t[k].rcpt, r->stage);
+        v = bounce_record_get(r, BOUNCE_FIELD_DIAGNOSTIC);
+        ck_assert_ptr_nonnull(v);
+        ck_assert_msg(strstr(v, t[k].has) != NULL, "%s: diagnostic %s", t[k].rcpt, v);
+        ck_assert_msg(!t[k].lacks || strstr(v, t[k].lacks) == NULL, "%s: diagnostic %s",
+                      t[k].rcpt, v);
+        bounce_dsn_free(d);
+    }
 }
 END_TEST
 
@@ -563,6 +650,7 @@ Suite *bounce_test_dsn_suite(void)
     tcase_add_test(tc, test_rfc3464_fields);
     tcase_add_test(tc, test_kinds);
     tcase_add_test(tc, test_recipients_and_diagnostics);
+    tcase_add_test(tc, test_ndr_layouts);
     tcase_add_test(tc, test_mime_words);
     suite_add_tcase(s, tc);
     tc = tcase_create("robustness");
