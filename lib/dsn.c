@@ -85,6 +85,7 @@ typedef struct ctx {
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
     size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
+    int json_records;     /* records from a JSON notification: each has its own text */
     char lc[8192];        /* the start of the human text in lower case (head_lc) */
     size_t lc_n;          /* its length; SIZE_MAX: not made yet */
 } ctx;
@@ -698,6 +699,76 @@ static int squeeze(ctx *c, const char *s, size_t n)
     return squeeze_into(&c->tmp, s, n, DIAG_CAP);
 }
 
+/* The offset of the first line in t[from..to) after the one holding `from` that is a rule
+ * ("----- Transcript of session follows -----", "=====", "_____"), else to. */
+static size_t rule_line(const char *t, size_t from, size_t to)
+{
+    size_t p = from;
+    while (p < to) {
+        size_t e = line_end(t, to, p), k;
+        if (p > from || (p > 0 && (t[p - 1] == '\n' || t[p - 1] == '\r'))) {
+            k = p;
+            while (k < e && is_wsp((unsigned char)t[k]))
+                k++;
+            if (e - k >= 5 && (t[k] == '-' || t[k] == '=' || t[k] == '_') && t[k + 1] == t[k] &&
+                t[k + 2] == t[k] && t[k + 3] == t[k] && t[k + 4] == t[k])
+                return p;
+        }
+        p = e + 1;
+    }
+    return to;
+}
+
+/* Sendmail's transcript shows each reply as "<<< REPLY" after the command that got it
+ * (">>> DATA"): find the record's own reply there and read the command above it. */
+static int transcript_stage(ctx *c, const char *diag, size_t dl, const char **cmd)
+{
+    const char *t = c->text.p, *key = NULL, *hit;
+    size_t i, kl, from = 0;
+    if (!t)
+        return 0;
+    for (i = 0; i + 3 < dl && !key; i++) /* the reply: from its 3-digit code */
+        if ((diag[i] == '4' || diag[i] == '5') && diag[i + 1] >= '0' && diag[i + 1] <= '9' &&
+            diag[i + 2] >= '0' && diag[i + 2] <= '9' && (diag[i + 3] == ' ' || diag[i + 3] == '-') &&
+            (i == 0 || !(diag[i - 1] >= '0' && diag[i - 1] <= '9')))
+            key = diag + i;
+    if (!key)
+        return 0;
+    kl = 0;
+    while (key + kl < diag + dl && kl < 48 && key[kl] != '\n' && key[kl] != '\r' && key[kl] != ')')
+        kl++;
+    if (kl < 12)
+        return 0;
+    while (from + kl <= c->human_len) {
+        size_t h, ls, lim;
+        if (!(hit = memchr(t + from, key[0], c->human_len - from - kl + 1)))
+            break;
+        h = (size_t)(hit - t);
+        from = h + 1;
+        if (h < 4 || memcmp(t + h - 4, "<<< ", 4) != 0 || memcmp(hit, key, kl) != 0)
+            continue;
+        /* up from the reply's line to the nearest ">>> " line (the text has LF endings) */
+        lim = h > 1024 ? h - 1024 : 0;
+        ls = h;
+        while (ls > 0 && t[ls - 1] != '\n')
+            ls--;
+        while (ls > lim) {
+            size_t e = ls - 1, p = e;
+            while (p > 0 && t[p - 1] != '\n')
+                p--;
+            while (p < e && is_wsp((unsigned char)t[p]))
+                p++;
+            if (e - p > 4 && !memcmp(t + p, ">>> ", 4))
+                return detect_stage(t + p, e - p, cmd);
+            ls = p;
+            while (ls > 0 && t[ls - 1] != '\n')
+                ls--;
+        }
+        return 0;
+    }
+    return 0;
+}
+
 /* The SMTP stage from the human-readable text near the recipient's address (Postfix
  * writes "(in reply to end of DATA command)" there, not in the Diagnostic-Code). */
 static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
@@ -735,6 +806,7 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
                 }
                 if (lo < c->noffs && c->offs[lo] > k && c->offs[lo] - k < n)
                     n = c->offs[lo] - k;
+                n = rule_line(t, k, k + n) - k; /* nor into the next section */
                 st = detect_stage(t + b, n + (k - b), cmd);
                 if (st) {
                     c->stage_scan += k;
@@ -834,7 +906,9 @@ static int finish_record(ctx *c, bounce_record_t *r, int64_t when)
             bounce__reply_extract(diag, dl, &code, esc);
             st = detect_stage(diag, dl, &cmd);
         }
-        if (!st)
+        if (!st && diag && !c->json_records)
+            st = transcript_stage(c, diag, dl, &cmd);
+        if (!st && !c->json_records)
             st = stage_from_text(c, r, &cmd);
         if (code)
             r->reply_code = code;
@@ -1486,26 +1560,6 @@ static int cmp_size(const void *a, const void *b)
 /* Give each candidate the text from its line to the next candidate's line. The next line
  * is found by binary search in the sorted line offsets (not a scan of all candidates per
  * candidate). -1: out of memory. */
-/* The offset of the first line in t[from..to) after the one holding `from` that is a rule
- * ("----- Transcript of session follows -----", "=====", "_____"), else to. */
-static size_t rule_line(const char *t, size_t from, size_t to)
-{
-    size_t p = from;
-    while (p < to) {
-        size_t e = line_end(t, to, p), k;
-        if (p > from || (p > 0 && (t[p - 1] == '\n' || t[p - 1] == '\r'))) {
-            k = p;
-            while (k < e && is_wsp((unsigned char)t[k]))
-                k++;
-            if (e - k >= 5 && (t[k] == '-' || t[k] == '=' || t[k] == '_') && t[k + 1] == t[k] &&
-                t[k + 2] == t[k] && t[k + 3] == t[k] && t[k + 4] == t[k])
-                return p;
-        }
-        p = e + 1;
-    }
-    return to;
-}
-
 static int cand_diags(ctx *c)
 {
     size_t i, last = 0, first_all = 0, *offs;
@@ -2388,6 +2442,7 @@ static int parse_message(ctx *c, const char *buf, size_t len)
         n = parse_ses_json(c);
         if (n < 0)
             return -1;
+        c->json_records = n > 0;
     }
     /* 2. feedback report */
     if (d->nrec == 0 && (c->fb.len || !strcmp(rtype, "feedback-report"))) {

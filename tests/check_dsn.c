@@ -19,7 +19,12 @@ static const char *const cases[] = {
     /* non-standard NDR layouts, one each (written for these tests, not copied) */
     "ndr-lotus-domino", "ndr-au-ezweb", "ndr-exchange2003", "ndr-courier", "ndr-opensmtpd",
     "ndr-dma", "ndr-exim-two-failed", "ndr-ses-bounce-one", "ndr-postfix-forwarded",
-    "ndr-quoted-forward"};
+    "ndr-quoted-forward",
+    /* two recipients refused at different stages: each keeps its own text and stage */
+    "ndr-sendmail-rcpt-data", "ndr-courier-rcpt-data", "ndr-ses-bounce",
+    "ndr-sendmail-text-rcpt-data",
+    /* the record context of doc/kb-format.md */
+    "ctx-text-delay", "ctx-list-refusal", "ctx-gateway-unknown", "ctx-provider-data"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
@@ -222,6 +227,58 @@ END_TEST
  * status, codes, command and stage, its own diagnostic and not a neighbour's), apart from
  * the classification, so that regenerating the expected JSON after a KB change cannot
  * hide a change in what was parsed. */
+/* The record context (doc/kb-format.md): the same words read differently by stage, code
+ * and provider; delay warnings and mailing-list refusals. */
+START_TEST(test_record_context)
+{
+    static const struct {
+        const char *file;
+        size_t i;
+        int kind, status, reason, hard;
+        const char *cause;
+    } t[] = {
+        /* a text warning only: delayed, and with no cause the delay itself */
+        {"ctx-text-delay", 0, BOUNCE_DSN_DELAY, BOUNCE_EVENT_DELAYED, BOUNCE_REASON_EXPIRED, 0,
+         "queue.delayed"},
+        /* a delay warning after connection timeouts: expired, like a final one */
+        {"delay", 0, BOUNCE_DSN_DELAY, BOUNCE_EVENT_DELAYED, BOUNCE_REASON_EXPIRED, 0,
+         "network.connection_timeout"},
+        /* fml: the list refused a non-member's post */
+        {"ctx-list-refusal", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_REJECTED, 0,
+         "sender.not_list_member"},
+        /* a relayed '550 Unknown user' without a stage: not proof the address is wrong */
+        {"ctx-gateway-unknown", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
+         BOUNCE_REASON_FILTERED, 0, "recipient.unknown_user"},
+        /* ... while the neighbour's RCPT-time 5.1.1 is a hard bounce */
+        {"ctx-gateway-unknown", 1, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
+         BOUNCE_REASON_USERUNKNOWN, 1, "recipient.unknown_user"},
+        /* a provider's own wording keeps userunknown at DATA */
+        {"ctx-provider-data", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
+         BOUNCE_REASON_USERUNKNOWN, 1, "recipient.unknown_user"},
+        /* au's '550 : User unknown' (no address): the recipient's filter */
+        {"ctx-provider-data", 1, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_FILTERED,
+         0, "recipient.not_accepting"},
+    };
+    size_t k;
+    for (k = 0; k < sizeof t / sizeof t[0]; k++) {
+        bounce_dsn_t *d = parse_fixture(t[k].file);
+        const bounce_record_t *r = bounce_dsn_record(d, t[k].i);
+        const bounce_result_t *res;
+        ck_assert_ptr_nonnull(r);
+        res = bounce_record_result(r);
+        ck_assert_msg(bounce_dsn_kind(d) == t[k].kind, "%s: kind %d", t[k].file, bounce_dsn_kind(d));
+        ck_assert_msg(bounce_record_status(r) == t[k].status, "%s #%zu: status %d", t[k].file,
+                      t[k].i, bounce_record_status(r));
+        ck_assert_msg(bounce_result_reason(res) == t[k].reason, "%s #%zu: reason %s", t[k].file,
+                      t[k].i, bounce_enum_name(BOUNCE_ENUM_REASON, bounce_result_reason(res)));
+        ck_assert_msg(bounce_result_hard_bounce(res) == t[k].hard, "%s #%zu: hard %d", t[k].file,
+                      t[k].i, bounce_result_hard_bounce(res));
+        ck_assert_str_eq(bounce_result_cause(res), t[k].cause);
+        bounce_dsn_free(d);
+    }
+}
+END_TEST
+
 START_TEST(test_ndr_layouts)
 {
     static const struct {
@@ -264,6 +321,21 @@ START_TEST(test_ndr_layouts)
          "DATA", BOUNCE_STAGE_EOD, "(in reply to end of DATA command)", "User unknown"},
         {"ndr-quoted-forward", 1, 0, "purchasing@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.7.1",
          "RCPT", BOUNCE_STAGE_RCPT, "Relay access denied", "> "},
+        /* the DATA-stage recipient's stage comes from its own transcript section (the
+         * command above its "<<< reply"), not from the RCPT-stage neighbour's */
+        {"ndr-sendmail-rcpt-data", 2, 0, "bob@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.1.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "User unknown", "executable"},
+        {"ndr-sendmail-rcpt-data", 2, 1, "carol@example.org", BOUNCE_EVENT_BOUNCED, 554, "5.7.1",
+         "DATA", BOUNCE_STAGE_DATA, "executable attachments", "User unknown"},
+        {"ndr-sendmail-text-rcpt-data", 2, 1, "carol@example.org", BOUNCE_EVENT_BOUNCED, 554,
+         "5.7.1", "DATA", BOUNCE_STAGE_DATA, "executable attachments", "Transcript"},
+        {"ndr-courier-rcpt-data", 2, 0, "sales@example.org", BOUNCE_EVENT_BOUNCED, 554, "5.7.1",
+         "DATA", BOUNCE_STAGE_DATA, "blocked URL", "User unknown"},
+        {"ndr-courier-rcpt-data", 2, 1, "ryo@example.org", BOUNCE_EVENT_BOUNCED, 550, "5.1.1",
+         "RCPT", BOUNCE_STAGE_RCPT, "User unknown", "blocked URL"},
+        /* a JSON notification: each record's own text only */
+        {"ndr-ses-bounce", 2, 1, "former.staff@example.net", BOUNCE_EVENT_BOUNCED, 550, "5.2.1",
+         NULL, BOUNCE_STAGE_UNKNOWN, "mailbox disabled", "Recipient address rejected"},
     };
     size_t k;
     for (k = 0; k < sizeof t / sizeof t[0]; k++) {
@@ -651,6 +723,7 @@ Suite *bounce_test_dsn_suite(void)
     tcase_add_test(tc, test_kinds);
     tcase_add_test(tc, test_recipients_and_diagnostics);
     tcase_add_test(tc, test_ndr_layouts);
+    tcase_add_test(tc, test_record_context);
     tcase_add_test(tc, test_mime_words);
     suite_add_tcase(s, tc);
     tc = tcase_create("robustness");
