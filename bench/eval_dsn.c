@@ -274,7 +274,7 @@ static const struct {
      "and m-FILTER modules read it as the recipient refusing this sender (rejected); nothing in "
      "the text names the sender, so libbounce keeps its stage rule (filtered).", NULL},
     {NULL, "onhold", "undefined", NULL,
-     "a diagnostic no rule explains (a Notes/Domino notice in Japanese): Sisimai calls any "
+     "a diagnostic no rule explains (a Notes notice in Japanese): Sisimai calls any "
      "unexplained non-empty diagnostic onhold; libbounce says undefined (nothing is known).", NULL},
     {NULL, "networkerror", "expired", "network.connection_timeout",
      "qmail's 'wasn't able to establish an SMTP connection ... in the queue too long': the "
@@ -290,6 +290,11 @@ static const struct {
     {NULL, "securityerror", "policyviolation", "policy.violation",
      "'550 5.7.1 <rcpt>... Access denied': a recipient refused by the receiver's access rules "
      "(5.7.1, policyviolation); nothing in it is about security or authentication.", NULL},
+    {"lhost-domino-02.eml", "onhold", "userunknown", NULL,
+     "Domino's Japanese 'ユーザー ... は Domino ディレクトリには見つかりません' (not found in "
+     "the Domino directory), in ISO-2022-JP that the Diagnostic-Code does not declare: the "
+     "label (onhold) is what is left when the text cannot be read; libbounce decodes it, and "
+     "the user does not exist.", NULL},
     {"rhost-messagelabs-03.eml", "userunknown", "undefined", NULL,
      "'542 <rcpt> Rejected': a non-standard reply code and one word; nothing says that the "
      "user does not exist.", NULL},

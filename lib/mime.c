@@ -264,17 +264,26 @@ int bounce__mime_to_utf8(const char *charset, const char *s, size_t n, bounce__b
     iconv_t cd;
     size_t i;
     char lc[40];
-    int ascii = 1;
+    int ascii = 1, eight = 0, jis = 0;
 
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80 || s[i] == 0x1b) {
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] >= 0x80)
+            ascii = 0, eight = 1;
+        else if (s[i] == 0x1b) {
             ascii = 0;
-            break;
+            if (i + 2 < n && (s[i + 1] == '$' || s[i + 1] == '('))
+                jis = 1;
         }
+    }
     for (i = 0; charset && charset[i] && i + 1 < sizeof(lc); i++)
         lc[i] = (char)bounce__ascii_lower((unsigned char)charset[i]);
     lc[i] = '\0';
-    if (ascii || is_utf8_name(lc))
+    /* 7-bit text with ISO-2022 escapes (ESC $ B ... ESC ( B) under no charset, US-ASCII or
+     * UTF-8: Japanese mailers (Domino, carriers) write ISO-2022-JP into fields and parts
+     * that do not declare it, such as a delivery-status Diagnostic-Code */
+    if (jis && !eight && strncmp(lc, "iso-2022", 8) != 0)
+        strcpy(lc, "iso-2022-jp");
+    else if (ascii || is_utf8_name(lc))
         return bounce__buf_append(out, s, n);
     cd = iconv_open("UTF-8", charset_alias(lc));
     if (cd == (iconv_t)-1) {

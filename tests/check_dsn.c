@@ -24,7 +24,8 @@ static const char *const cases[] = {
     "ndr-sendmail-rcpt-data", "ndr-courier-rcpt-data", "ndr-ses-bounce",
     "ndr-sendmail-text-rcpt-data",
     /* the record context of doc/kb-format.md */
-    "ctx-text-delay", "ctx-list-refusal", "ctx-gateway-unknown", "ctx-provider-data"};
+    "ctx-text-delay", "ctx-list-refusal", "ctx-gateway-unknown", "ctx-provider-data",
+    "ctx-jis-diagnostic"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
@@ -258,6 +259,9 @@ START_TEST(test_record_context)
         /* au's '550 : User unknown' (no address): the recipient's filter */
         {"ctx-provider-data", 1, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_FILTERED,
          0, "recipient.not_accepting"},
+        /* Domino's Japanese Diagnostic-Code in undeclared ISO-2022-JP, read as such */
+        {"ctx-jis-diagnostic", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
+         BOUNCE_REASON_USERUNKNOWN, 1, "recipient.unknown_user"},
     };
     size_t k;
     for (k = 0; k < sizeof t / sizeof t[0]; k++) {
