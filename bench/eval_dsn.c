@@ -489,6 +489,9 @@ int main(int argc, char **argv)
                 code_n++;
                 if (bounce_record_reply_code(r) == l->code)
                     code_ok++;
+                else if (verbose)
+                    printf("CODE %s #%d want %d got %d\n", m->path, l->index, l->code,
+                           bounce_record_reply_code(r));
             }
             hard_n++;
             if ((bounce_result_hard_bounce(res) ? 1 : 0) == l->hard)

@@ -148,8 +148,12 @@ static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *
     if (!IS(p, C_BEFORE))
         return 0;
     a = i + 3 < n ? t[i + 3] : ' ';
-    if (!IS(a, C_AFTER))
+    if (!IS(a, C_AFTER)) {
+        /* "550: text" at the start of a line (Yahoo's and others' "NNN: reply") */
+        if (a == ':' && (p == '\n' || p == '\r') && i + 4 < n && t[i + 4] == ' ')
+            return 2;
         return 0;
+    }
     if (i + 3 < n && (a == ' ' || a == '-')) {
         m->pos = i + 4;
         m->len = esc_at(t, n, i + 4, &m->s, &m->d);
@@ -168,6 +172,14 @@ static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *
     /* Sendmail's transcript: "<<< 550 ..." is the server's reply */
     if (p == '<' && j >= 3 && t[j - 2] == '<' && t[j - 3] == '<')
         return 2;
+    /* after a rule ("----- Transcript of session follows ----- 550 ..."): a new line
+     * whose line break the caller may have folded into a space */
+    if (p == '-' && j >= 3 && t[j - 2] == '-' && t[j - 3] == '-' && j < i)
+        return 2;
+    /* after the word "code" ("error code 550", "ResponseCode 421") */
+    if (j >= 4 && j < i && (t[j - 1] | 0x20) == 'e' && (t[j - 2] | 0x20) == 'd' &&
+        (t[j - 3] | 0x20) == 'o' && (t[j - 4] | 0x20) == 'c')
+        return 1;
     if (IS(p, C_SEP))
         return 1;
     return 0;

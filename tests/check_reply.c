@@ -64,6 +64,16 @@ static const struct reply_case {
     {"0123456789abcd; 550", 550, ""},
     {"0123456789abcde 550 x", 0, ""},
     {"said:\t\t 421 busy", 421, ""},
+    /* "NNN: reply" at a line start; a reply after a rule; after the word "code" */
+    {"501: 5.1.8 Sender address rejected", 501, "5.1.8"},
+    {"Sorry:\n550: : User unknown", 550, ""},
+    {"at 10:30 550: x", 0, ""},
+    {"----- Transcript of session follows ----- 550 sorry, no mailbox here by that name", 550, ""},
+    {"x --- 550 y", 550, ""},
+    {"a-550 b", 0, ""},
+    {"[Status: Error, ResponseCode 421, , Host not reachable.]", 421, ""},
+    {"error code 550 mailbox unavailable", 550, ""},
+    {"decode550 x", 0, ""},
     {"x=250 y=451 z=550 2.0.0", 250, "2.0.0"},
     /* at most eight enhanced-code candidates: the ninth is not seen */
     {"550 4.1.1 4.1.2 4.1.3 4.1.4 4.1.5 4.1.6 4.1.7 4.1.8 5.1.1", 550, "4.1.1"},
