@@ -807,6 +807,8 @@ static int stage_from_text(ctx *c, const bounce_record_t *r, const char **cmd)
                 if (lo < c->noffs && c->offs[lo] > k && c->offs[lo] - k < n)
                     n = c->offs[lo] - k;
                 n = rule_line(t, k, k + n) - k; /* nor into the next section */
+                if (n < al)
+                    n = al; /* an address on a rule line ("-----a@b"): still move on */
                 st = detect_stage(t + b, n + (k - b), cmd);
                 if (st) {
                     c->stage_scan += k;

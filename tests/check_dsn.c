@@ -641,6 +641,21 @@ START_TEST(test_endless_encoded_words)
 }
 END_TEST
 
+/* An address standing where a rule line would be ("-----a@b"): the stage search around
+ * it moves on (it looped forever: an empty window and a step of -1). */
+START_TEST(test_address_on_rule_line)
+{
+    static const char msg[] = "From: MAILER-DAEMON@example.com\nSubject: Undelivered Mail\n"
+                              "To: a@example.net\n\nThe following address failed:\n\n"
+                              "-----bob@example.org\n-----bob@example.org\n";
+    bounce_dsn_t *d = parse(msg, sizeof msg - 1, "rule");
+    ck_assert_uint_eq(bounce_dsn_record_count(d), 1);
+    ck_assert_str_eq(bounce_record_get(bounce_dsn_record(d, 0), BOUNCE_FIELD_RECIPIENT),
+                     "-----bob@example.org");
+    bounce_dsn_free(d);
+}
+END_TEST
+
 START_TEST(test_api_misuse)
 {
     bounce_dsn_t *d = NULL;
@@ -740,6 +755,7 @@ Suite *bounce_test_dsn_suite(void)
     tcase_add_test(tc, test_endless_encoded_words);
     tcase_add_test(tc, test_many_recipients_long_text);
     tcase_add_test(tc, test_many_recipient_lines);
+    tcase_add_test(tc, test_address_on_rule_line);
     tcase_add_test(tc, test_api_misuse);
     tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);
