@@ -344,6 +344,8 @@ static void run_matcher(const bounce_kb_t *kb, const char *text, size_t len, con
         memset(ms.touched, 0, ((size_t)kb->nmulti + 63) / 64 * sizeof(uint64_t));
     if (kb->delta16 && shift == 6) /* 33..64 byte classes */
         RUN_DFA(kb->delta16, 6);
+    else if (kb->delta16 && shift == 7) /* 65..128 byte classes (UTF-8 wordings) */
+        RUN_DFA(kb->delta16, 7);
     else if (kb->delta16)
         RUN_DFA(kb->delta16, shift);
     else if (kb->delta32)
