@@ -389,34 +389,50 @@ static int addr_eq(const char *a, size_t an, const char *b, size_t bn)
     return 1;
 }
 
-/* FNV-1a of the lower-cased bytes: equal under addr_eq, equal hash. */
-static size_t addr_hash(const char *a, size_t n)
+#define ADDR_HASH_INIT UINT64_C(14695981039346656037)
+
+/* FNV-1a of the lower-cased bytes, continued from h (ADDR_HASH_INIT to start). */
+static uint64_t addr_hash_more(uint64_t h, const char *a, size_t n)
 {
-    uint64_t h = 14695981039346656037u;
     size_t i;
     for (i = 0; i < n; i++) {
         h ^= (uint64_t)bounce__ascii_lower((unsigned char)a[i]);
         h *= 1099511628211u;
     }
+    return h;
+}
+
+static size_t addr_hash_end(uint64_t h)
+{
     return (size_t)(h ^ (h >> 32));
 }
 
-typedef const char *(*aset_key_fn)(const ctx *c, size_t idx, size_t *n);
-
-static const char *cand_key(const ctx *c, size_t idx, size_t *n)
+/* Equal under addr_eq, equal hash. */
+static size_t addr_hash(const char *a, size_t n)
 {
+    return addr_hash_end(addr_hash_more(ADDR_HASH_INIT, a, n));
+}
+
+/* The address of entry idx; NULL: the entry is skipped. */
+typedef const char *(*aset_key_fn)(const void *arg, size_t idx, size_t *n);
+
+static const char *cand_key(const void *arg, size_t idx, size_t *n)
+{
+    const ctx *c = arg;
     *n = c->c[idx].alen;
     return c->c[idx].addr;
 }
 
-static const char *rec_key(const ctx *c, size_t idx, size_t *n)
+static const char *rec_key(const void *arg, size_t idx, size_t *n)
 {
+    const ctx *c = arg;
     return bounce__record_field(&c->d->rec[idx], BOUNCE_FIELD_RECIPIENT, n);
 }
 
-/* Whether the set holds an address equal to a[0..n) (h: its addr_hash). */
-static int aset_has(const aset *s, const ctx *c, aset_key_fn key, size_t h, const char *a,
-                    size_t n)
+/* Whether the set holds an address equal to a[0..n) (h: its addr_hash): the index + 1 of
+ * one such entry, 0 if none. */
+static size_t aset_has(const aset *s, const void *arg, aset_key_fn key, size_t h, const char *a,
+                       size_t n)
 {
     size_t m, i;
     if (!s->cap)
@@ -425,9 +441,9 @@ static int aset_has(const aset *s, const ctx *c, aset_key_fn key, size_t h, cons
     for (i = h & m; s->s[i].idx; i = (i + 1) & m)
         if (s->s[i].hash == h) {
             size_t kn;
-            const char *k = key(c, s->s[i].idx - 1, &kn);
+            const char *k = key(arg, s->s[i].idx - 1, &kn);
             if (k && addr_eq(k, kn, a, n))
-                return 1;
+                return s->s[i].idx;
         }
     return 0;
 }
@@ -570,7 +586,7 @@ static int find_record(ctx *c, const char *a, size_t n)
         if (ra && aset_add(&c->rset, addr_hash(ra, rl), c->rset_n) < 0)
             return -1;
     }
-    return aset_has(&c->rset, c, rec_key, addr_hash(a, n), a, n);
+    return aset_has(&c->rset, c, rec_key, addr_hash(a, n), a, n) != 0;
 }
 
 /* The SMTP command a failure was the reply to, from the wording MTAs use around it.
@@ -2090,10 +2106,12 @@ static int text_records(ctx *c)
     return n;
 }
 
-/* Diagnostic for DSN records that lack one, from the human text. */
+/* Diagnostic for DSN records that lack one, from the human text: the candidate with the
+ * record's address, found through the candidates' hash set (they are unique under
+ * addr_eq, so it is the one a scan of all candidates would stop at). */
 static int fill_missing_diags(ctx *c, size_t from)
 {
-    size_t i, j;
+    size_t i;
     int scanned = 0;
     for (i = from; i < c->d->nrec; i++) {
         bounce_record_t *r = &c->d->rec[i];
@@ -2109,16 +2127,17 @@ static int fill_missing_diags(ctx *c, size_t from)
                 return -1;
             scanned = 1;
         }
-        for (j = 0; j < c->nc; j++)
-            if (a && addr_eq(c->c[j].addr, c->c[j].alen, a, al)) {
-                if (squeeze(c, c->c[j].diag, c->c[j].dlen) < 0)
+        if (a) {
+            size_t j = aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al);
+            if (j) {
+                if (squeeze(c, c->c[j - 1].diag, c->c[j - 1].dlen) < 0)
                     return -1;
                 if (c->tmp.len &&
                     bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
                     return -1;
-                break;
             }
-        if (j == c->nc && c->nc == 0 && c->human_len) {
+        }
+        if (c->nc == 0 && c->human_len) {
             /* one recipient, no address in the text: the text is the diagnostic */
             if (c->d->nrec - from == 1) {
                 if (squeeze(c, c->text.p, c->human_len) < 0)
