@@ -1973,6 +1973,174 @@ nomem:
     return -1;
 }
 
+/* The addresses of an X-Failed-Recipients value, each with its first place in the human
+ * text. */
+typedef struct xaddr {
+    size_t b, e;  /* the span in the list */
+    size_t same;  /* a repeated address: the first entry's index + 1; 0: the first */
+    size_t hit;   /* the offset + 1 of its first place in the text; 0: none (yet) */
+    size_t line;  /* the offset of that place's line */
+} xaddr;
+
+typedef struct xlist {
+    const char *p; /* the list */
+    xaddr *x;     /* room for one per '@' of the list */
+    size_t n;
+    aset set; /* the first entries */
+} xlist;
+
+/* An entry's address; NULL once it has its place (later places change nothing). */
+static const char *xaddr_key(const void *arg, size_t idx, size_t *n)
+{
+    const xlist *l = arg;
+    if (l->x[idx].hit)
+        return NULL;
+    *n = l->x[idx].e - l->x[idx].b;
+    return l->p + l->x[idx].b;
+}
+
+/* The addresses of the list p[0..len), in order. -1: out of memory. */
+static int xlist_build(xlist *l, const char *p, size_t len)
+{
+    size_t i, ats = 0;
+    l->p = p;
+    for (i = 0; i < len; i++)
+        ats += p[i] == '@';
+    if (!ats)
+        return 0;
+    l->x = bounce__calloc(ats, sizeof(*l->x));
+    if (!l->x)
+        return -1;
+    for (i = 0; i < len; i++) {
+        size_t b, e, h;
+        if (p[i] != '@' || !addr_at(p, len, i, &b, &e))
+            continue;
+        h = addr_hash(p + b, e - b);
+        l->x[l->n].b = b;
+        l->x[l->n].e = e;
+        l->x[l->n].same = aset_has(&l->set, l, xaddr_key, h, p + b, e - b);
+        if (!l->x[l->n].same && aset_add(&l->set, h, l->n) < 0)
+            return -1;
+        l->n++;
+        i = e;
+    }
+    return 0;
+}
+
+/* The entry equal to t[k..end) (h: its hash so far, not ended) that has no place yet takes
+ * offset k on the line at ls. 1: one did. */
+static size_t xlist_hit(xlist *l, const char *t, size_t k, size_t end, uint64_t h, size_t ls)
+{
+    size_t x = aset_has(&l->set, l, xaddr_key, addr_hash_end(h), t + k, end - k);
+    if (!x)
+        return 0;
+    l->x[x - 1].hit = k + 1;
+    l->x[x - 1].line = ls;
+    return 1;
+}
+
+/* Give each entry its first place in the human text not preceded by a local-part byte, in
+ * one pass instead of a search of the text per address. Such a place starts the whole
+ * run of local-part bytes before an '@' and ends inside the run of domain bytes after it
+ * (or at the first ']' of an address literal): the runs around different '@'s do not
+ * overlap, so each text byte is looked at a bounded number of times. */
+static void xlist_place(xlist *l, const char *t, size_t len)
+{
+    size_t left = l->set.n, pos = 0, ls = 0; /* ls: start of the line at pos */
+    const char *at = len ? memchr(t, '@', len) : NULL;
+    while (at && left) {
+        size_t p = (size_t)(at - t), k = p, j;
+        uint64_t h;
+        const char *nl;
+        while (k > 0 && local_char((unsigned char)t[k - 1]))
+            k--;
+        while ((nl = memchr(t + pos, '\n', k - pos)) != NULL) {
+            ls = (size_t)(nl - t) + 1;
+            pos = ls;
+        }
+        pos = k;
+        if (k < p) {
+            h = addr_hash_more(ADDR_HASH_INIT, t + k, p + 1 - k);
+            if (p + 1 < len && t[p + 1] == '[') {
+                const char *rb = memchr(t + p + 1, ']', len - p - 1 < 64 ? len - p - 1 : 64);
+                if (rb)
+                    left -= xlist_hit(l, t, k, (size_t)(rb - t) + 1,
+                                      addr_hash_more(h, t + p + 1, (size_t)(rb - t) - p), ls);
+            } else {
+                for (j = p + 1; j < len && left && domain_char((unsigned char)t[j]); j++) {
+                    h = addr_hash_more(h, t + j, 1);
+                    left -= xlist_hit(l, t, k, j + 1, h, ls);
+                }
+            }
+        }
+        at = p + 1 < len ? memchr(t + p + 1, '@', len - p - 1) : NULL;
+    }
+}
+
+static void xlist_free(xlist *l)
+{
+    bounce__free(l->x);
+    bounce__free(l->set.s);
+}
+
+/* Records or candidates for the addresses of X-Failed-Recipients (Exim), which names them
+ * outright. An address found in the human text becomes a candidate there, so that it gets
+ * a diagnostic; one that is not gets a record with the whole text. Adds the records made
+ * to *n; -1: out of memory; 1: the recipient cap was reached. */
+static int failed_recipients(ctx *c, int *n)
+{
+    bounce__buf list = {0};
+    xlist l = {0};
+    size_t i;
+    int ret = 0;
+    /* the list is copied: the diagnostics are made in tmp */
+    if (bounce__buf_append(&list, c->tmp.p, c->tmp.len) < 0 ||
+        xlist_build(&l, list.p, list.len) < 0) {
+        ret = -1;
+        goto out;
+    }
+    xlist_place(&l, c->text.p, c->human_len);
+    for (i = 0; i < l.n; i++) {
+        const xaddr *x = &l.x[l.x[i].same ? l.x[i].same - 1 : i];
+        const char *a = list.p + l.x[i].b;
+        size_t an = l.x[i].e - l.x[i].b;
+        if (x->hit) {
+            if (add_cand(c, c->text.p + x->hit - 1, an, x->line) < 0) {
+                ret = -1;
+                goto out;
+            }
+        } else {
+            /* not in the text: the header names it, the text explains it */
+            bounce_record_t *r;
+            int seen = find_record(c, a, an);
+            if (seen < 0) {
+                ret = -1;
+                goto out;
+            }
+            if (seen)
+                continue;
+            r = new_record(c);
+            if (!r) {
+                ret = c->capped ? 1 : -1;
+                goto out;
+            }
+            r->status = BOUNCE_EVENT_BOUNCED;
+            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0 ||
+                squeeze(c, c->text.p, c->human_len) < 0 ||
+                (c->tmp.len &&
+                 bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)) {
+                ret = -1;
+                goto out;
+            }
+            (*n)++;
+        }
+    }
+out:
+    xlist_free(&l);
+    bounce__buf_free(&list);
+    return ret;
+}
+
 static int text_records(ctx *c)
 {
     size_t i;
@@ -1980,72 +2148,10 @@ static int text_records(ctx *c)
     const char *fr;
     size_t frn;
 
-    /* X-Failed-Recipients (Exim) names them outright */
     if (hdr_value(c, c->top, c->top_len, "x-failed-recipients") > 0) {
-        /* addresses in tmp are copied into the text buffer's candidates by position:
-         * find each one in the human text so it gets a diagnostic */
-        bounce__buf list = {0};
-        if (bounce__buf_append(&list, c->tmp.p, c->tmp.len) < 0)
-            return -1;
-        for (i = 0; i < list.len; i++) {
-            if (list.p[i] == '@') {
-                size_t b, e;
-                if (addr_at(list.p, list.len, i, &b, &e)) {
-                    const char *hit = NULL;
-                    size_t pos = 0;
-                    while (pos + (e - b) <= c->human_len) {
-                        const char *h = find_ci(c->text.p + pos, c->human_len - pos, "");
-                        (void)h;
-                        break;
-                    }
-                    {
-                        /* case-insensitive search of the address in the text */
-                        size_t k;
-                        for (k = 0; k + (e - b) <= c->human_len; k++)
-                            if (addr_eq(c->text.p + k, e - b, list.p + b, e - b) &&
-                                (k == 0 || !local_char((unsigned char)c->text.p[k - 1]))) {
-                                hit = c->text.p + k;
-                                break;
-                            }
-                    }
-                    if (hit) {
-                        size_t lo = (size_t)(hit - c->text.p);
-                        while (lo > 0 && c->text.p[lo - 1] != '\n')
-                            lo--;
-                        if (add_cand(c, hit, e - b, lo) < 0) {
-                            bounce__buf_free(&list);
-                            return -1;
-                        }
-                    } else {
-                        /* not in the text: the header names it, the text explains it */
-                        bounce_record_t *r;
-                        int seen = find_record(c, list.p + b, e - b);
-                        if (seen < 0) {
-                            bounce__buf_free(&list);
-                            return -1;
-                        }
-                        if (!seen) {
-                            r = new_record(c);
-                            if (!r) {
-                                bounce__buf_free(&list);
-                                return c->capped ? 0 : -1;
-                            }
-                            r->status = BOUNCE_EVENT_BOUNCED;
-                            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list.p + b, e - b) < 0 ||
-                                squeeze(c, c->text.p, c->human_len) < 0 ||
-                                (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC,
-                                                                  c->tmp.p, c->tmp.len) < 0)) {
-                                bounce__buf_free(&list);
-                                return -1;
-                            }
-                            n++;
-                        }
-                    }
-                    i = e;
-                }
-            }
-        }
-        bounce__buf_free(&list);
+        int r = failed_recipients(c, &n);
+        if (r)
+            return r < 0 ? -1 : 0;
     }
     if (scan_text(c, 1) < 0)
         return -1;
