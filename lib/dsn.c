@@ -26,6 +26,7 @@
 #define DS_CAP (8u * 1024u * 1024u) /* delivery-status fields kept per message */
 #define STAGE_SCAN_CAP (16u * 1024u * 1024u) /* text bytes searched for addresses per message */
 #define MAX_WARNINGS 32
+#define EXCL_HDRS 5 /* top-level headers whose address is not a recipient */
 
 struct bounce_dsn {
     int kind;
@@ -80,6 +81,9 @@ typedef struct ctx {
     size_t rset_n;
     int capped;
     int scan_weak;        /* candidates being added come from the loose scan */
+    const char *excl[EXCL_HDRS]; /* excluded(): the top header's To, From, ... addresses */
+    size_t excl_len[EXCL_HDRS];
+    int excl_done;
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
     size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
@@ -1311,25 +1315,26 @@ static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
     return 0;
 }
 
+/* Whether an address found in the text is not a recipient: the bounce's sender (or, for
+ * weak=1, a system address or the bounce's own To, the original sender). The header
+ * addresses are looked up once per parse (a look-up per address found was quadratic with a
+ * long header such as an X-Failed-Recipients list). */
 static int excluded(ctx *c, const char *a, size_t an, int weak)
 {
-    static const char *const hdrs[] = {"from", "return-path", "sender", "reply-to"};
+    static const char *const hdrs[EXCL_HDRS] = {"to", "from", "return-path", "sender",
+                                                "reply-to"};
     size_t i;
     if (weak && is_system_local(a, an))
         return 1;
-    if (weak) {
-        /* the bounce goes to the original sender: not a recipient */
-        const char *h;
-        size_t hn;
-        if (header_addr(c, c->top, c->top_len, "to", &h, &hn) && addr_eq(h, hn, a, an))
-            return 1;
+    if (!c->excl_done) {
+        for (i = 0; i < EXCL_HDRS; i++)
+            if (!header_addr(c, c->top, c->top_len, hdrs[i], &c->excl[i], &c->excl_len[i]))
+                c->excl[i] = NULL;
+        c->excl_done = 1;
     }
-    for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++) {
-        const char *h;
-        size_t hn;
-        if (header_addr(c, c->top, c->top_len, hdrs[i], &h, &hn) && addr_eq(h, hn, a, an))
+    for (i = weak ? 0 : 1; i < EXCL_HDRS; i++) /* "to" only for weak */
+        if (c->excl[i] && addr_eq(c->excl[i], c->excl_len[i], a, an))
             return 1;
-    }
     return 0;
 }
 
