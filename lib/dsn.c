@@ -26,6 +26,7 @@
 #define DS_CAP (8u * 1024u * 1024u) /* delivery-status fields kept per message */
 #define STAGE_SCAN_CAP (16u * 1024u * 1024u) /* text bytes searched for addresses per message */
 #define MAX_WARNINGS 32
+#define EXCL_HDRS 5 /* top-level headers whose address is not a recipient */
 
 struct bounce_dsn {
     int kind;
@@ -82,6 +83,9 @@ typedef struct ctx {
     size_t rset_n;
     int capped;
     int scan_weak;        /* candidates being added come from the loose scan */
+    const char *excl[EXCL_HDRS]; /* excluded(): the top header's To, From, ... addresses */
+    size_t excl_len[EXCL_HDRS];
+    int excl_done;
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
     size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
@@ -403,34 +407,50 @@ static int addr_eq(const char *a, size_t an, const char *b, size_t bn)
     return 1;
 }
 
-/* FNV-1a of the lower-cased bytes: equal under addr_eq, equal hash. */
-static size_t addr_hash(const char *a, size_t n)
+#define ADDR_HASH_INIT UINT64_C(14695981039346656037)
+
+/* FNV-1a of the lower-cased bytes, continued from h (ADDR_HASH_INIT to start). */
+static uint64_t addr_hash_more(uint64_t h, const char *a, size_t n)
 {
-    uint64_t h = 14695981039346656037u;
     size_t i;
     for (i = 0; i < n; i++) {
         h ^= (uint64_t)bounce__ascii_lower((unsigned char)a[i]);
         h *= 1099511628211u;
     }
+    return h;
+}
+
+static size_t addr_hash_end(uint64_t h)
+{
     return (size_t)(h ^ (h >> 32));
 }
 
-typedef const char *(*aset_key_fn)(const ctx *c, size_t idx, size_t *n);
-
-static const char *cand_key(const ctx *c, size_t idx, size_t *n)
+/* Equal under addr_eq, equal hash. */
+static size_t addr_hash(const char *a, size_t n)
 {
+    return addr_hash_end(addr_hash_more(ADDR_HASH_INIT, a, n));
+}
+
+/* The address of entry idx; NULL: the entry is skipped. */
+typedef const char *(*aset_key_fn)(const void *arg, size_t idx, size_t *n);
+
+static const char *cand_key(const void *arg, size_t idx, size_t *n)
+{
+    const ctx *c = arg;
     *n = c->c[idx].alen;
     return c->c[idx].addr;
 }
 
-static const char *rec_key(const ctx *c, size_t idx, size_t *n)
+static const char *rec_key(const void *arg, size_t idx, size_t *n)
 {
+    const ctx *c = arg;
     return bounce__record_field(&c->d->rec[idx], BOUNCE_FIELD_RECIPIENT, n);
 }
 
-/* Whether the set holds an address equal to a[0..n) (h: its addr_hash). */
-static int aset_has(const aset *s, const ctx *c, aset_key_fn key, size_t h, const char *a,
-                    size_t n)
+/* Whether the set holds an address equal to a[0..n) (h: its addr_hash): the index + 1 of
+ * one such entry, 0 if none. */
+static size_t aset_has(const aset *s, const void *arg, aset_key_fn key, size_t h, const char *a,
+                       size_t n)
 {
     size_t m, i;
     if (!s->cap)
@@ -439,9 +459,9 @@ static int aset_has(const aset *s, const ctx *c, aset_key_fn key, size_t h, cons
     for (i = h & m; s->s[i].idx; i = (i + 1) & m)
         if (s->s[i].hash == h) {
             size_t kn;
-            const char *k = key(c, s->s[i].idx - 1, &kn);
+            const char *k = key(arg, s->s[i].idx - 1, &kn);
             if (k && addr_eq(k, kn, a, n))
-                return 1;
+                return s->s[i].idx;
         }
     return 0;
 }
@@ -584,7 +604,7 @@ static int find_record(ctx *c, const char *a, size_t n)
         if (ra && aset_add(&c->rset, addr_hash(ra, rl), c->rset_n) < 0)
             return -1;
     }
-    return aset_has(&c->rset, c, rec_key, addr_hash(a, n), a, n);
+    return aset_has(&c->rset, c, rec_key, addr_hash(a, n), a, n) != 0;
 }
 
 /* The SMTP command a failure was the reply to, from the wording MTAs use around it.
@@ -1445,25 +1465,26 @@ static int add_cand(ctx *c, const char *a, size_t an, size_t line_off)
     return 0;
 }
 
+/* Whether an address found in the text is not a recipient: the bounce's sender (or, for
+ * weak=1, a system address or the bounce's own To, the original sender). The header
+ * addresses are looked up once per parse (a look-up per address found was quadratic with a
+ * long header such as an X-Failed-Recipients list). */
 static int excluded(ctx *c, const char *a, size_t an, int weak)
 {
-    static const char *const hdrs[] = {"from", "return-path", "sender", "reply-to"};
+    static const char *const hdrs[EXCL_HDRS] = {"to", "from", "return-path", "sender",
+                                                "reply-to"};
     size_t i;
     if (weak && is_system_local(a, an))
         return 1;
-    if (weak) {
-        /* the bounce goes to the original sender: not a recipient */
-        const char *h;
-        size_t hn;
-        if (header_addr(c, c->top, c->top_len, "to", &h, &hn) && addr_eq(h, hn, a, an))
-            return 1;
+    if (!c->excl_done) {
+        for (i = 0; i < EXCL_HDRS; i++)
+            if (!header_addr(c, c->top, c->top_len, hdrs[i], &c->excl[i], &c->excl_len[i]))
+                c->excl[i] = NULL;
+        c->excl_done = 1;
     }
-    for (i = 0; i < BOUNCE__ARRAY_LEN(hdrs); i++) {
-        const char *h;
-        size_t hn;
-        if (header_addr(c, c->top, c->top_len, hdrs[i], &h, &hn) && addr_eq(h, hn, a, an))
+    for (i = weak ? 0 : 1; i < EXCL_HDRS; i++) /* "to" only for weak */
+        if (c->excl[i] && addr_eq(c->excl[i], c->excl_len[i], a, an))
             return 1;
-    }
     return 0;
 }
 
@@ -2157,6 +2178,174 @@ nomem:
     return -1;
 }
 
+/* The addresses of an X-Failed-Recipients value, each with its first place in the human
+ * text. */
+typedef struct xaddr {
+    size_t b, e;  /* the span in the list */
+    size_t same;  /* a repeated address: the first entry's index + 1; 0: the first */
+    size_t hit;   /* the offset + 1 of its first place in the text; 0: none (yet) */
+    size_t line;  /* the offset of that place's line */
+} xaddr;
+
+typedef struct xlist {
+    const char *p; /* the list */
+    xaddr *x;     /* room for one per '@' of the list */
+    size_t n;
+    aset set; /* the first entries */
+} xlist;
+
+/* An entry's address; NULL once it has its place (later places change nothing). */
+static const char *xaddr_key(const void *arg, size_t idx, size_t *n)
+{
+    const xlist *l = arg;
+    if (l->x[idx].hit)
+        return NULL;
+    *n = l->x[idx].e - l->x[idx].b;
+    return l->p + l->x[idx].b;
+}
+
+/* The addresses of the list p[0..len), in order. -1: out of memory. */
+static int xlist_build(xlist *l, const char *p, size_t len)
+{
+    size_t i, ats = 0;
+    l->p = p;
+    for (i = 0; i < len; i++)
+        ats += p[i] == '@';
+    if (!ats)
+        return 0;
+    l->x = bounce__calloc(ats, sizeof(*l->x));
+    if (!l->x)
+        return -1;
+    for (i = 0; i < len; i++) {
+        size_t b, e, h;
+        if (p[i] != '@' || !addr_at(p, len, i, &b, &e))
+            continue;
+        h = addr_hash(p + b, e - b);
+        l->x[l->n].b = b;
+        l->x[l->n].e = e;
+        l->x[l->n].same = aset_has(&l->set, l, xaddr_key, h, p + b, e - b);
+        if (!l->x[l->n].same && aset_add(&l->set, h, l->n) < 0)
+            return -1;
+        l->n++;
+        i = e;
+    }
+    return 0;
+}
+
+/* The entry equal to t[k..end) (h: its hash so far, not ended) that has no place yet takes
+ * offset k on the line at ls. 1: one did. */
+static size_t xlist_hit(xlist *l, const char *t, size_t k, size_t end, uint64_t h, size_t ls)
+{
+    size_t x = aset_has(&l->set, l, xaddr_key, addr_hash_end(h), t + k, end - k);
+    if (!x)
+        return 0;
+    l->x[x - 1].hit = k + 1;
+    l->x[x - 1].line = ls;
+    return 1;
+}
+
+/* Give each entry its first place in the human text not preceded by a local-part byte, in
+ * one pass instead of a search of the text per address. Such a place starts the whole
+ * run of local-part bytes before an '@' and ends inside the run of domain bytes after it
+ * (or at the first ']' of an address literal): the runs around different '@'s do not
+ * overlap, so each text byte is looked at a bounded number of times. */
+static void xlist_place(xlist *l, const char *t, size_t len)
+{
+    size_t left = l->set.n, pos = 0, ls = 0; /* ls: start of the line at pos */
+    const char *at = len ? memchr(t, '@', len) : NULL;
+    while (at && left) {
+        size_t p = (size_t)(at - t), k = p, j;
+        uint64_t h;
+        const char *nl;
+        while (k > 0 && local_char((unsigned char)t[k - 1]))
+            k--;
+        while ((nl = memchr(t + pos, '\n', k - pos)) != NULL) {
+            ls = (size_t)(nl - t) + 1;
+            pos = ls;
+        }
+        pos = k;
+        if (k < p) {
+            h = addr_hash_more(ADDR_HASH_INIT, t + k, p + 1 - k);
+            if (p + 1 < len && t[p + 1] == '[') {
+                const char *rb = memchr(t + p + 1, ']', len - p - 1 < 64 ? len - p - 1 : 64);
+                if (rb)
+                    left -= xlist_hit(l, t, k, (size_t)(rb - t) + 1,
+                                      addr_hash_more(h, t + p + 1, (size_t)(rb - t) - p), ls);
+            } else {
+                for (j = p + 1; j < len && left && domain_char((unsigned char)t[j]); j++) {
+                    h = addr_hash_more(h, t + j, 1);
+                    left -= xlist_hit(l, t, k, j + 1, h, ls);
+                }
+            }
+        }
+        at = p + 1 < len ? memchr(t + p + 1, '@', len - p - 1) : NULL;
+    }
+}
+
+static void xlist_free(xlist *l)
+{
+    bounce__free(l->x);
+    bounce__free(l->set.s);
+}
+
+/* Records or candidates for the addresses of X-Failed-Recipients (Exim), which names them
+ * outright. An address found in the human text becomes a candidate there, so that it gets
+ * a diagnostic; one that is not gets a record with the whole text. Adds the records made
+ * to *n; -1: out of memory; 1: the recipient cap was reached. */
+static int failed_recipients(ctx *c, int *n)
+{
+    bounce__buf list = {0};
+    xlist l = {0};
+    size_t i;
+    int ret = 0;
+    /* the list is copied: the diagnostics are made in tmp */
+    if (bounce__buf_append(&list, c->tmp.p, c->tmp.len) < 0 ||
+        xlist_build(&l, list.p, list.len) < 0) {
+        ret = -1;
+        goto out;
+    }
+    xlist_place(&l, c->text.p, c->human_len);
+    for (i = 0; i < l.n; i++) {
+        const xaddr *x = &l.x[l.x[i].same ? l.x[i].same - 1 : i];
+        const char *a = list.p + l.x[i].b;
+        size_t an = l.x[i].e - l.x[i].b;
+        if (x->hit) {
+            if (add_cand(c, c->text.p + x->hit - 1, an, x->line) < 0) {
+                ret = -1;
+                goto out;
+            }
+        } else {
+            /* not in the text: the header names it, the text explains it */
+            bounce_record_t *r;
+            int seen = find_record(c, a, an);
+            if (seen < 0) {
+                ret = -1;
+                goto out;
+            }
+            if (seen)
+                continue;
+            r = new_record(c);
+            if (!r) {
+                ret = c->capped ? 1 : -1;
+                goto out;
+            }
+            r->status = BOUNCE_EVENT_BOUNCED;
+            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0 ||
+                squeeze(c, c->text.p, c->human_len) < 0 ||
+                (c->tmp.len &&
+                 bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)) {
+                ret = -1;
+                goto out;
+            }
+            (*n)++;
+        }
+    }
+out:
+    xlist_free(&l);
+    bounce__buf_free(&list);
+    return ret;
+}
+
 static int text_records(ctx *c)
 {
     size_t i;
@@ -2164,72 +2353,10 @@ static int text_records(ctx *c)
     const char *fr;
     size_t frn;
 
-    /* X-Failed-Recipients (Exim) names them outright */
     if (hdr_value(c, c->top, c->top_len, "x-failed-recipients") > 0) {
-        /* addresses in tmp are copied into the text buffer's candidates by position:
-         * find each one in the human text so it gets a diagnostic */
-        bounce__buf list = {0};
-        if (bounce__buf_append(&list, c->tmp.p, c->tmp.len) < 0)
-            return -1;
-        for (i = 0; i < list.len; i++) {
-            if (list.p[i] == '@') {
-                size_t b, e;
-                if (addr_at(list.p, list.len, i, &b, &e)) {
-                    const char *hit = NULL;
-                    size_t pos = 0;
-                    while (pos + (e - b) <= c->human_len) {
-                        const char *h = find_ci(c->text.p + pos, c->human_len - pos, "");
-                        (void)h;
-                        break;
-                    }
-                    {
-                        /* case-insensitive search of the address in the text */
-                        size_t k;
-                        for (k = 0; k + (e - b) <= c->human_len; k++)
-                            if (addr_eq(c->text.p + k, e - b, list.p + b, e - b) &&
-                                (k == 0 || !local_char((unsigned char)c->text.p[k - 1]))) {
-                                hit = c->text.p + k;
-                                break;
-                            }
-                    }
-                    if (hit) {
-                        size_t lo = (size_t)(hit - c->text.p);
-                        while (lo > 0 && c->text.p[lo - 1] != '\n')
-                            lo--;
-                        if (add_cand(c, hit, e - b, lo) < 0) {
-                            bounce__buf_free(&list);
-                            return -1;
-                        }
-                    } else {
-                        /* not in the text: the header names it, the text explains it */
-                        bounce_record_t *r;
-                        int seen = find_record(c, list.p + b, e - b);
-                        if (seen < 0) {
-                            bounce__buf_free(&list);
-                            return -1;
-                        }
-                        if (!seen) {
-                            r = new_record(c);
-                            if (!r) {
-                                bounce__buf_free(&list);
-                                return c->capped ? 0 : -1;
-                            }
-                            r->status = BOUNCE_EVENT_BOUNCED;
-                            if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list.p + b, e - b) < 0 ||
-                                squeeze(c, c->text.p, c->human_len) < 0 ||
-                                (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC,
-                                                                  c->tmp.p, c->tmp.len) < 0)) {
-                                bounce__buf_free(&list);
-                                return -1;
-                            }
-                            n++;
-                        }
-                    }
-                    i = e;
-                }
-            }
-        }
-        bounce__buf_free(&list);
+        int r = failed_recipients(c, &n);
+        if (r)
+            return r < 0 ? -1 : 0;
     }
     if (scan_text(c, 1) < 0)
         return -1;
@@ -2290,10 +2417,12 @@ static int text_records(ctx *c)
     return n;
 }
 
-/* Diagnostic for DSN records that lack one, from the human text. */
+/* Diagnostic for DSN records that lack one, from the human text: the candidate with the
+ * record's address, found through the candidates' hash set (they are unique under
+ * addr_eq, so it is the one a scan of all candidates would stop at). */
 static int fill_missing_diags(ctx *c, size_t from)
 {
-    size_t i, j;
+    size_t i;
     int scanned = 0;
     for (i = from; i < c->d->nrec; i++) {
         bounce_record_t *r = &c->d->rec[i];
@@ -2309,16 +2438,17 @@ static int fill_missing_diags(ctx *c, size_t from)
                 return -1;
             scanned = 1;
         }
-        for (j = 0; j < c->nc; j++)
-            if (a && addr_eq(c->c[j].addr, c->c[j].alen, a, al)) {
-                if (squeeze(c, c->c[j].diag, c->c[j].dlen) < 0)
+        if (a) {
+            size_t j = aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al);
+            if (j) {
+                if (squeeze(c, c->c[j - 1].diag, c->c[j - 1].dlen) < 0)
                     return -1;
                 if (c->tmp.len &&
                     bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
                     return -1;
-                break;
             }
-        if (j == c->nc && c->nc == 0 && c->human_len) {
+        }
+        if (c->nc == 0 && c->human_len) {
             /* one recipient, no address in the text: the text is the diagnostic */
             if (c->d->nrec - from == 1) {
                 if (squeeze(c, c->text.p, c->human_len) < 0)
