@@ -273,9 +273,6 @@ static const struct {
      "'550 Unknown user' / 'All recipient addresses rejected' after DATA: Sisimai's NTT docomo "
      "and m-FILTER modules read it as the recipient refusing this sender (rejected); nothing in "
      "the text names the sender, so libbounce keeps its stage rule (filtered).", NULL},
-    {NULL, "onhold", "undefined", NULL,
-     "a diagnostic no rule explains (a Notes notice in Japanese): Sisimai calls any "
-     "unexplained non-empty diagnostic onhold; libbounce says undefined (nothing is known).", NULL},
     {NULL, "networkerror", "expired", "network.connection_timeout",
      "qmail's 'wasn't able to establish an SMTP connection ... in the queue too long': the "
      "same wording is labelled expired elsewhere in the corpus; libbounce says expired for "
@@ -295,7 +292,7 @@ static const struct {
      "the Domino directory), in ISO-2022-JP that the Diagnostic-Code does not declare: the "
      "label (onhold) is what is left when the text cannot be read; libbounce decodes it, and "
      "the user does not exist.", NULL},
-    {"rhost-messagelabs-03.eml", "userunknown", "undefined", NULL,
+    {"rhost-messagelabs-03.eml", "userunknown", "onhold", NULL,
      "'542 <rcpt> Rejected': a non-standard reply code and one word; nothing says that the "
      "user does not exist.", NULL},
 };

@@ -654,7 +654,13 @@ static void refine_reason(const bounce_record_t *rec, const bounce_kb_t *kb)
         (rec->status == BOUNCE_EVENT_BOUNCED || rec->status == BOUNCE_EVENT_EXPIRED ||
          rec->status == BOUNCE_EVENT_REJECTED || rec->status == BOUNCE_EVENT_DEFERRED))
         r->reason = BOUNCE_REASON_BLOCKED;
-    /* 4. a domain that did not resolve, retried until the message expired (a 4.x.x / 4xx
+    /* 4. a bounce whose own diagnostic no rule explains: the reason is on hold (Sisimai's
+     *    onhold), not undefined (nothing said at all, or only the whole notice) */
+    if (r->cause < 0 && r->reason == BOUNCE_REASON_UNDEFINED && rec->source == BOUNCE_SOURCE_DSN &&
+        rec->status == BOUNCE_EVENT_BOUNCED && !rec->diag_notice &&
+        bounce__record_field(rec, BOUNCE_FIELD_DIAGNOSTIC, NULL))
+        r->reason = BOUNCE_REASON_ONHOLD;
+    /* 5. a domain that did not resolve, retried until the message expired (a 4.x.x / 4xx
      *    answer): the reporting MTA took it for a DNS failure, not a final answer */
     if (rec->status == BOUNCE_EVENT_EXPIRED && r->reason == BOUNCE_REASON_HOSTUNKNOWN &&
         (e[0] == '4' || (!e[0] && r->reply_code / 100 == 4)))

@@ -2330,6 +2330,7 @@ static int failed_recipients(ctx *c, int *n)
                 goto out;
             }
             r->status = BOUNCE_EVENT_BOUNCED;
+            r->diag_notice = 1;
             if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, a, an) < 0 ||
                 squeeze(c, c->text.p, c->human_len) < 0 ||
                 (c->tmp.len &&
@@ -2395,6 +2396,7 @@ static int text_records(ctx *c)
         if (!r)
             return c->capped ? n : -1;
         r->status = BOUNCE_EVENT_BOUNCED;
+        r->diag_notice = c->c[i].diag == c->text.p && c->c[i].dlen == c->human_len;
         if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, c->c[i].addr, c->c[i].alen) < 0)
             return -1;
         {
@@ -2451,6 +2453,7 @@ static int fill_missing_diags(ctx *c, size_t from)
         if (c->nc == 0 && c->human_len) {
             /* one recipient, no address in the text: the text is the diagnostic */
             if (c->d->nrec - from == 1) {
+                r->diag_notice = 1;
                 if (squeeze(c, c->text.p, c->human_len) < 0)
                     return -1;
                 if (c->tmp.len &&

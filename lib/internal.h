@@ -135,6 +135,7 @@ struct bounce_record {
     uint8_t source;      /* bounce_source_t */
     uint8_t status;      /* bounce_event_t */
     uint8_t stage;       /* bounce_stage_t */
+    uint8_t diag_notice; /* the diagnostic is a whole notice, not the recipient's own text */
     int reply_code;
     int64_t line;        /* 0 = none */
     int64_t time;        /* INT64_MIN = unknown */

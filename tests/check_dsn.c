@@ -25,7 +25,7 @@ static const char *const cases[] = {
     "ndr-sendmail-text-rcpt-data",
     /* the record context of doc/kb-format.md */
     "ctx-text-delay", "ctx-list-refusal", "ctx-gateway-unknown", "ctx-provider-data",
-    "ctx-jis-diagnostic"};
+    "ctx-jis-diagnostic", "ctx-unexplained", "ctx-notice-only"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
@@ -262,6 +262,11 @@ START_TEST(test_record_context)
         /* Domino's Japanese Diagnostic-Code in undeclared ISO-2022-JP, read as such */
         {"ctx-jis-diagnostic", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
          BOUNCE_REASON_USERUNKNOWN, 1, "recipient.unknown_user"},
+        /* the server's own words that no rule explains: onhold; only the notice: undefined */
+        {"ctx-unexplained", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_ONHOLD, 0,
+         "unknown"},
+        {"ctx-notice-only", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_UNDEFINED,
+         0, "unknown"},
     };
     size_t k;
     for (k = 0; k < sizeof t / sizeof t[0]; k++) {
