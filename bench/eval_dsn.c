@@ -267,8 +267,6 @@ static const struct {
      "way (filtered).", NULL},
     {NULL, "blocked", "requireptr", "dns.missing_ptr",
      "'missing reverse DNS' for the sending IP: requireptr, whatever the stage.", NULL},
-    {NULL, "norelaying", "rejected", "sender.rejected",
-     "Amazon SES 'Email address is not verified': the sender identity is refused (rejected).", NULL},
     {NULL, "rejected", "filtered", "recipient.unknown_user",
      "'550 Unknown user' / 'All recipient addresses rejected' after DATA: Sisimai's NTT docomo "
      "and m-FILTER modules read it as the recipient refusing this sender (rejected); nothing in "
