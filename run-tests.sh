@@ -25,7 +25,7 @@ for t in tests/check_*; do
     case "$t" in *.o|*.log|*.trs) continue ;; esac
     [ -x "$t" ] || continue
     CK_FORK=no ./libtool --mode=execute valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        --error-exitcode=99 "$t" >/dev/null || { echo "valgrind: $t failed"; exit 1; }
+        --suppressions=../tests/valgrind.supp --error-exitcode=99 "$t" >/dev/null || { echo "valgrind: $t failed"; exit 1; }
     echo "valgrind clean: $t"
 done
 

@@ -278,7 +278,11 @@ static const struct {
     {NULL, "blocked", "networkerror", "network.connection_refused",
      "Sendmail's 'Deferred: Connection refused by HOST' until the message expired: the host "
      "refused TCP connections (down, or closed to everyone); nothing says it refused this "
-     "client, so networkerror, as for Postfix's 'connect to HOST: Connection refused'.", NULL},
+     "client, so networkerror, as for Postfix's 'connect to HOST: Connection refused' (the "
+     "real-MTA test's host with nothing listening gives exactly that).", NULL},
+    {NULL, "blocked", "networkerror", "network.lost_connection",
+     "'Connection reset by peer' after a 550 at DATA in an old Sendmail transcript: the lost "
+     "connection decides; nothing says the host refused this client.", NULL},
     {NULL, "policyviolation", "syntaxerror", "syntax.protocol",
      "'550 Protocol violation': the server says the SMTP dialogue broke its rules "
      "(syntaxerror, like Exim's and Postfix's protocol errors), not which policy refused it.", NULL},
