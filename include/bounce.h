@@ -719,8 +719,8 @@ typedef struct bounce_dsn bounce_dsn_t;
 /** What a parsed message is. Values are stable. */
 typedef enum bounce_dsn_kind {
     BOUNCE_DSN_NONE = 0,      /**< not a bounce: no recipients */
-    BOUNCE_DSN_BOUNCE = 1,    /**< failure report (DSN or NDR) */
-    BOUNCE_DSN_DELAY = 2,     /**< delayed-delivery warning */
+    BOUNCE_DSN_BOUNCE = 1,    /**< failure report (DSN or NDR; also a mailing list refusing a post) */
+    BOUNCE_DSN_DELAY = 2,     /**< delayed-delivery warning (Action: delayed, or a text warning) */
     BOUNCE_DSN_DELIVERED = 3, /**< successful-delivery / relayed DSN */
     BOUNCE_DSN_FEEDBACK = 4,  /**< ARF feedback report (RFC 5965) */
     BOUNCE_DSN_AUTOREPLY = 5  /**< auto-reply / vacation (RFC 3834) */
