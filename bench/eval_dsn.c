@@ -289,11 +289,6 @@ static const struct {
     {NULL, "securityerror", "policyviolation", "policy.violation",
      "'550 5.7.1 <rcpt>... Access denied': a recipient refused by the receiver's access rules "
      "(5.7.1, policyviolation); nothing in it is about security or authentication.", NULL},
-    {"lhost-domino-02.eml", "onhold", "userunknown", NULL,
-     "Domino's Japanese 'ユーザー ... は Domino ディレクトリには見つかりません' (not found in "
-     "the Domino directory), in ISO-2022-JP that the Diagnostic-Code does not declare: the "
-     "label (onhold) is what is left when the text cannot be read; libbounce decodes it, and "
-     "the user does not exist.", NULL},
     {"rhost-messagelabs-03.eml", "userunknown", "onhold", NULL,
      "'542 <rcpt> Rejected': a non-standard reply code and one word; nothing says that the "
      "user does not exist.", NULL},
