@@ -1790,6 +1790,7 @@ static int list_refusal(ctx *c)
                                         "members-only", "only members", "not allowed to post"};
     const char *subj = c->d->field[BOUNCE_DSN_BOUNCE_SUBJECT];
     const char *to = NULL, *list = NULL;
+    char own[256];
     size_t i, tn = 0, ln = 0, vlen, hl = c->human_len < 1024 ? c->human_len : 1024;
     int is_list = 0, refused = 0;
     bounce_record_t *r;
@@ -1812,11 +1813,31 @@ static int list_refusal(ctx *c)
             i = e;
         }
     }
-    if (!list && !header_addr(c, c->top, c->top_len, "from", &list, &ln))
-        return 0;
+    if (!list) {
+        /* the notice's From, less a list manager's suffix (team-owner@ is team@) */
+        static const char *const sfx[] = {"-owner", "-admin", "-bounces", "-request"};
+        const char *at;
+        if (!header_addr(c, c->top, c->top_len, "from", &list, &ln))
+            return 0;
+        at = memchr(list, '@', ln);
+        for (i = 0; at && i < BOUNCE__ARRAY_LEN(sfx); i++) {
+            size_t sl = strlen(sfx[i]), ll = (size_t)(at - list);
+            if (ll > sl && ll - sl + (ln - ll) < sizeof own && starts_ci(at - sl, sl, sfx[i])) {
+                memcpy(own, list, ll - sl);
+                memcpy(own + ll - sl, at, ln - ll);
+                list = own;
+                ln = ll - sl + (ln - ll);
+                break;
+            }
+        }
+    }
     if (!(r = new_record(c)))
         return -1;
-    r->status = BOUNCE_EVENT_BOUNCED;
+    /* Mailman holds a non-member's post for the moderator: not refused yet */
+    r->status = head_has(c, hl, "is being held") || head_has(c, hl, "awaits moderator") ||
+                        head_has(c, hl, "held for moderat")
+                    ? BOUNCE_EVENT_DELAYED
+                    : BOUNCE_EVENT_BOUNCED;
     if (bounce__record_set(r, BOUNCE_FIELD_RECIPIENT, list, ln) < 0 ||
         squeeze(c, c->text.p, hl) < 0 ||
         (c->tmp.len && bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0))

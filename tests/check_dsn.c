@@ -25,7 +25,7 @@ static const char *const cases[] = {
     "ndr-sendmail-text-rcpt-data",
     /* the record context of doc/kb-format.md */
     "ctx-text-delay", "ctx-list-refusal", "ctx-gateway-unknown", "ctx-provider-data",
-    "ctx-jis-diagnostic", "ctx-unexplained", "ctx-notice-only"};
+    "ctx-jis-diagnostic", "ctx-unexplained", "ctx-notice-only", "ctx-list-held"};
 
 static bounce_dsn_t *parse(const char *buf, size_t len, const char *name)
 {
@@ -246,6 +246,10 @@ START_TEST(test_record_context)
          "network.connection_timeout"},
         /* fml: the list refused a non-member's post */
         {"ctx-list-refusal", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED, BOUNCE_REASON_REJECTED, 0,
+         "sender.not_list_member"},
+        /* Mailman holds a non-member's post for the moderator: a delay, for the list
+         * address (team@, from the notice's team-owner@) */
+        {"ctx-list-held", 0, BOUNCE_DSN_DELAY, BOUNCE_EVENT_DELAYED, BOUNCE_REASON_REJECTED, 0,
          "sender.not_list_member"},
         /* a relayed '550 Unknown user' without a stage: not proof the address is wrong */
         {"ctx-gateway-unknown", 0, BOUNCE_DSN_BOUNCE, BOUNCE_EVENT_BOUNCED,
