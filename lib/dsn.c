@@ -2440,22 +2440,45 @@ static int text_records(ctx *c)
     return n;
 }
 
-/* Diagnostic for DSN records that lack one, from the human text: the candidate with the
- * record's address, found through the candidates' hash set (they are unique under
- * addr_eq, so it is the one a scan of all candidates would stop at). */
+/* Whether a diagnostic is a bare reply code with nothing to say ("smtp; 550", "550
+ * 5.0.0": Google Workspace's Diagnostic-Code, whose words stand in the human text). */
+static int code_only(const char *s, size_t n)
+{
+    size_t i, digits = 0;
+    trim(&s, &n);
+    if (n == 0 || n > 24)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] != '.' && s[i] != '#' && s[i] != '-' && !is_space((unsigned char)s[i]))
+            return 0;
+    }
+    return digits >= 3;
+}
+
+/* Diagnostic for DSN records that lack one (or have a bare code), from the human text: the
+ * candidate with the record's address, found through the candidates' hash set (they are
+ * unique under addr_eq, so it is the one a scan of all candidates would stop at). As in
+ * text_records, addresses inside sentences are looked for only when none stands at a line
+ * start ("Your message wasn't delivered to a@b because ..."). */
 static int fill_missing_diags(ctx *c, size_t from)
 {
-    size_t i;
+    size_t i, strong_nc = 0;
     int scanned = 0;
     for (i = from; i < c->d->nrec; i++) {
         bounce_record_t *r = &c->d->rec[i];
         size_t dl, al;
         const char *diag = bounce__record_field(r, BOUNCE_FIELD_DIAGNOSTIC, &dl);
         const char *a = bounce__record_field(r, BOUNCE_FIELD_RECIPIENT, &al);
-        if (diag && dl)
+        int bare = diag && dl && code_only(diag, dl);
+        if (diag && dl && !bare)
             continue;
         if (!scanned) {
             if (scan_text(c, 1) < 0)
+                return -1;
+            strong_nc = c->nc;
+            if (c->nc == 0 && scan_text(c, 0) < 0)
                 return -1;
             if (cand_diags(c) < 0)
                 return -1;
@@ -2464,6 +2487,14 @@ static int fill_missing_diags(ctx *c, size_t from)
         if (a) {
             size_t j = aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al);
             if (j) {
+                if (bare) {
+                    /* the code stays when the text does not repeat it */
+                    char esc[BOUNCE__ESC_MAX];
+                    int code = 0;
+                    bounce__reply_extract(diag, dl, &code, esc);
+                    if (code)
+                        r->reply_code = code;
+                }
                 if (squeeze(c, c->c[j - 1].diag, c->c[j - 1].dlen) < 0)
                     return -1;
                 if (c->tmp.len &&
@@ -2471,7 +2502,8 @@ static int fill_missing_diags(ctx *c, size_t from)
                     return -1;
             }
         }
-        if (c->nc == 0 && c->human_len) {
+        if (strong_nc == 0 && !bare && c->human_len &&
+            !(a && aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al))) {
             /* one recipient, no address in the text: the text is the diagnostic */
             if (c->d->nrec - from == 1) {
                 r->diag_notice = 1;
