@@ -610,7 +610,8 @@ static int find_record(ctx *c, const char *a, size_t n)
 /* The SMTP command a failure was the reply to, from the wording MTAs use around it.
  * Explicit mentions of the command come first (Postfix "(in reply to RCPT TO command)",
  * Exim "SMTP error from remote mail server after RCPT TO:<...>", "after pipelined MAIL
- * FROM", Sendmail's and Courier's transcripts ">>> RCPT To:<...>", DragonFly dma "did not
+ * FROM", Sendmail's and Courier's transcripts ">>> RCPT To:<...>" (InterScan's "Sent <<<
+ * RCPT TO:<...>"), DragonFly dma "did not
  * like our RCPT TO", qmail "does not like recipient", "failed on DATA command", "failed
  * after I sent the message", "Connected to HOST but sender was rejected"); then wordings
  * that are only ever given to a recipient (Postfix's "Recipient address rejected:", the
@@ -631,6 +632,9 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         {"rcpt to response", BOUNCE_STAGE_RCPT, "RCPT"},
         {"[rcpt_to]", BOUNCE_STAGE_RCPT, "RCPT"},
         {">>> rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
+        /* InterScan MSS marks the commands it sent with "<<<" ("Sent <<< RCPT TO:<a@b>",
+         * "Received >>> 550 ..."): a reply never starts with a command's name */
+        {"<<< rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
         {"did not like our rcpt to", BOUNCE_STAGE_RCPT, "RCPT"},
         {"does not like recipient", BOUNCE_STAGE_RCPT, "RCPT"},
         {"smtp:rcpt ", BOUNCE_STAGE_RCPT, "RCPT"},
@@ -638,6 +642,7 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         {"after pipelined mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {"in reply to mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {">>> mail from", BOUNCE_STAGE_MAIL, "MAIL"},
+        {"<<< mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {"[mail_from]", BOUNCE_STAGE_MAIL, "MAIL"},
         {"did not like our mail from", BOUNCE_STAGE_MAIL, "MAIL"},
         {"but sender was rejected", BOUNCE_STAGE_MAIL, "MAIL"},
@@ -651,6 +656,7 @@ static int detect_stage(const char *s, size_t n, const char **cmd)
         {"after data", BOUNCE_STAGE_DATA, "DATA"},
         {"in reply to data", BOUNCE_STAGE_DATA, "DATA"},
         {">>> data", BOUNCE_STAGE_DATA, "DATA"},
+        {"<<< data", BOUNCE_STAGE_DATA, "DATA"},
         {"did not like our data", BOUNCE_STAGE_DATA, "DATA"},
         {"failed on data command", BOUNCE_STAGE_DATA, "DATA"},
         {"smtp:data ", BOUNCE_STAGE_DATA, "DATA"},
