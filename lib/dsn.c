@@ -1586,12 +1586,56 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Whether t[0..n) holds an SMTP reply (a reply code or an enhanced status code). */
+static int holds_reply(const char *t, size_t n)
+{
+    char esc[BOUNCE__ESC_MAX];
+    int code = 0;
+    bounce__reply_extract(t, n, &code, esc);
+    return code >= 400 || (esc[0] == '4' || esc[0] == '5');
+}
+
+/* For recipients listed with nothing after them: when the text after the last address
+ * (from `last`) holds no reply, the start of the paragraph above the first address (at
+ * `first`) that holds one, within 1 KiB above the list; else first. Computed once per
+ * message. */
+static size_t reply_above(ctx *c, size_t first, size_t last)
+{
+    const char *t = c->text.p;
+    size_t b = first, lim = first > 1024 ? first - 1024 : 0, found = SIZE_MAX;
+    if (last < c->human_len &&
+        holds_reply(t + last, c->human_len - last < 1024 ? c->human_len - last : 1024))
+        return first;
+    while (b > lim) {
+        /* step back one line: a blank line above the paragraph with the reply ends it */
+        size_t e = b, ls, q;
+        if (t[e - 1] == '\n')
+            e--;
+        if (e > lim && t[e - 1] == '\r')
+            e--;
+        ls = e;
+        while (ls > lim && t[ls - 1] != '\n' && t[ls - 1] != '\r')
+            ls--;
+        q = ls;
+        while (q < e && is_space((unsigned char)t[q]))
+            q++;
+        if (q >= e && found != SIZE_MAX)
+            return found;
+        if (q < e && found != SIZE_MAX)
+            found = ls;
+        else if (q < e && holds_reply(t + q, e - q))
+            found = ls;
+        b = ls;
+    }
+    return found != SIZE_MAX ? found : first;
+}
+
 /* Give each candidate the text from its line to the next candidate's line. The next line
  * is found by binary search in the sorted line offsets (not a scan of all candidates per
  * candidate). -1: out of memory. */
 static int cand_diags(ctx *c)
 {
-    size_t i, last = 0, first_all = 0, *offs;
+    size_t i, last = 0, first_all = 0, *offs, list_above = SIZE_MAX;
     const char *t = c->text.p;
     if (c->nc == 0)
         return 0;
@@ -1639,7 +1683,32 @@ static int cand_diags(ctx *c)
                 if ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
                     (s[k] >= '0' && s[k] <= '9'))
                     alnum++;
-            if (alnum < 4) {
+            if (alnum >= 4 && !c->c[i].weak) {
+                /* an address alone on its line whose text holds no reply: one of a list
+                 * (the last one's text is the next section, "Additional Information") */
+                const char *a_end = c->c[i].addr + c->c[i].alen;
+                size_t j, rest = c->human_len - (size_t)(a_end - t);
+                int alone = 1; /* bounded: many addresses may share one long line */
+                for (j = 0; j < rest && a_end[j] != '\n' && a_end[j] != '\r' && alone; j++)
+                    if (j >= 64 || (a_end[j] >= 'a' && a_end[j] <= 'z') ||
+                        (a_end[j] >= 'A' && a_end[j] <= 'Z') || (a_end[j] >= '0' && a_end[j] <= '9'))
+                        alone = 0;
+                if (alone && !holds_reply(s, n < 1024 ? n : 1024)) {
+                    if (list_above == SIZE_MAX)
+                        list_above = reply_above(c, first_all, last);
+                    if (list_above < first_all)
+                        alnum = 0;
+                }
+            }
+            if (alnum < 4 && list_above == SIZE_MAX)
+                list_above = reply_above(c, first_all, last);
+            if (alnum < 4 && list_above < first_all) {
+                /* a list of recipients below the reply that refused them all (MailMarshal:
+                 * "Could not be delivered because of", the reply, "The following
+                 * recipients were affected:", the list), and no reply after the list */
+                c->c[i].diag = t + list_above;
+                c->c[i].dlen = first_all - list_above;
+            } else if (alnum < 4) {
                 if (last < c->human_len && c->human_len - last > n) {
                     c->c[i].diag = t + last;
                     c->c[i].dlen = c->human_len - last;
