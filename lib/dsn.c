@@ -1580,10 +1580,63 @@ static int scan_text(ctx *c, int strong)
     return 0;
 }
 
-static int cmp_size(const void *a, const void *b)
+/* A candidate's line offset and index, sorted by offset (then index). */
+typedef struct offidx {
+    size_t off, idx;
+} offidx;
+
+static int cmp_offidx(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
+    const offidx *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Where the text of the recipients on the line ending at `from` stops because a later
+ * paragraph before `to` (the line of the next recipient, candidate `nx`) names that next
+ * recipient: such a paragraph opens the next one's section (SurfControl repeats "Your
+ * message could not be sent. ... Addressed To: b@c" above each recipient's reply line).
+ * Returns the offset of that paragraph's first line, or `to`. Reads t[from..to) once. */
+static size_t next_named(ctx *c, size_t from, size_t to, size_t nx)
+{
+    const char *t = c->text.p, *hit;
+    char needle[400];
+    size_t an = c->c[nx].alen, pos = from;
+    if (an >= sizeof needle || from >= to)
+        return to;
+    lower_into(needle, sizeof needle, c->c[nx].addr, an);
+    needle[an] = '\0';
+    while (pos < to && (hit = find_ci(t + pos, to - pos, needle)) != NULL) {
+        size_t h = (size_t)(hit - t), ls = h, e;
+        pos = h + 1;
+        if (h > 0 && local_char((unsigned char)t[h - 1]))
+            continue; /* the end of a longer address */
+        if (h + an < c->human_len && domain_char((unsigned char)t[h + an]) && t[h + an] != '.')
+            continue;
+        /* up to the blank line above the naming paragraph, not above `from` */
+        while (ls > from && t[ls - 1] != '\n')
+            ls--;
+        while (ls > from) {
+            size_t p = ls - 1, q; /* p: the '\n' ending the line above */
+            e = p;
+            if (e > from && t[e - 1] == '\r')
+                e--;
+            q = e;
+            while (q > from && t[q - 1] != '\n')
+                q--;
+            {
+                size_t k = q;
+                while (k < e && is_space((unsigned char)t[k]))
+                    k++;
+                if (k >= e)
+                    return ls; /* a blank line above the paragraph */
+            }
+            ls = q;
+        }
+        return to; /* in the same paragraph as the recipient's own line */
+    }
+    return to;
 }
 
 /* Whether t[0..n) holds an SMTP reply (a reply code or an enhanced status code). */
@@ -1635,25 +1688,36 @@ static size_t reply_above(ctx *c, size_t first, size_t last)
  * candidate). -1: out of memory. */
 static int cand_diags(ctx *c)
 {
-    size_t i, last = 0, first_all = 0, *offs, list_above = SIZE_MAX;
+    size_t i, last = 0, first_all = 0, *offs, *cut, list_above = SIZE_MAX;
     const char *t = c->text.p;
+    offidx *oi;
     if (c->nc == 0)
         return 0;
     bounce__free(c->offs);
     c->offs = NULL;
     c->noffs = 0;
     offs = bounce__malloc(c->nc * sizeof(*offs));
-    if (!offs)
+    oi = bounce__malloc(c->nc * sizeof(*oi));
+    cut = bounce__malloc(c->nc * sizeof(*cut));
+    if (!offs || !oi || !cut) {
+        bounce__free(offs);
+        bounce__free(oi);
+        bounce__free(cut);
         return -1;
+    }
     for (i = 0; i < c->nc; i++) {
         size_t s2 = (size_t)(c->c[i].addr - t) + c->c[i].alen;
-        offs[i] = c->c[i].line_off;
+        oi[i].off = c->c[i].line_off;
+        oi[i].idx = i;
+        cut[i] = SIZE_MAX; /* next_named() for the line group before oi[i]: not yet */
         if (s2 > last)
             last = s2; /* the end of the last address */
         if (i == 0 || c->c[i].line_off < first_all)
             first_all = c->c[i].line_off;
     }
-    qsort(offs, c->nc, sizeof(*offs), cmp_size);
+    qsort(oi, c->nc, sizeof(*oi), cmp_offidx);
+    for (i = 0; i < c->nc; i++)
+        offs[i] = oi[i].off;
     for (i = 0; i < c->nc; i++) {
         /* an address inside a sentence: the sentence is part of the diagnostic */
         size_t start = c->c[i].weak ? c->c[i].line_off : (size_t)(c->c[i].addr - t) + c->c[i].alen;
@@ -1665,9 +1729,17 @@ static int cand_diags(ctx *c)
             else
                 lo = mid + 1;
         }
-        if (lo < c->nc && offs[lo] < end)
+        if (lo < c->nc && offs[lo] < end) {
             end = offs[lo];
-        else if (offs[0] != offs[c->nc - 1])
+            if (cut[lo] == SIZE_MAX) { /* once per line: the lines' texts are disjoint */
+                size_t le = c->c[i].line_off;
+                while (le < end && t[le] != '\n')
+                    le++;
+                cut[lo] = next_named(c, le, end, oi[lo].idx);
+            }
+            if (cut[lo] > start && cut[lo] < end)
+                end = cut[lo];
+        } else if (offs[0] != offs[c->nc - 1])
             /* the last of several recipients: its text ends where a new section begins
              * (a transcript of other recipients' sessions must not become its reason) */
             end = rule_line(t, start, end);
@@ -1810,6 +1882,8 @@ static int cand_diags(ctx *c)
             c->c[i].dlen = le - b;
         }
     }
+    bounce__free(oi);
+    bounce__free(cut);
     c->offs = offs; /* kept: stage_from_text bounds a recipient's text by it */
     c->noffs = c->nc;
     return 0;
