@@ -2608,13 +2608,20 @@ static int code_only(const char *s, size_t n)
 
 /* Diagnostic for DSN records that lack one (or have a bare code), from the human text: the
  * candidate with the record's address, found through the candidates' hash set (they are
- * unique under addr_eq, so it is the one a scan of all candidates would stop at). As in
- * text_records, addresses inside sentences are looked for only when none stands at a line
- * start ("Your message wasn't delivered to a@b because ..."). */
+ * unique under addr_eq, so it is the one a scan of all candidates would stop at). For a
+ * bare code, as in text_records, addresses inside sentences are looked for when none stands
+ * at a line start ("Your message wasn't delivered to a@b because ..."); a record with no
+ * diagnostic at all keeps the whole notice then (a sentence scan would find a DSN-like
+ * text's "Final-Recipient:" line first). */
 static int fill_missing_diags(ctx *c, size_t from)
 {
-    size_t i, strong_nc = 0;
-    int scanned = 0;
+    size_t i, j, strong_nc = 0;
+    int scanned = 0, any_bare = 0;
+    for (i = from; i < c->d->nrec && !any_bare; i++) {
+        size_t dl;
+        const char *diag = bounce__record_field(&c->d->rec[i], BOUNCE_FIELD_DIAGNOSTIC, &dl);
+        any_bare = diag && dl && code_only(diag, dl);
+    }
     for (i = from; i < c->d->nrec; i++) {
         bounce_record_t *r = &c->d->rec[i];
         size_t dl, al;
@@ -2627,32 +2634,30 @@ static int fill_missing_diags(ctx *c, size_t from)
             if (scan_text(c, 1) < 0)
                 return -1;
             strong_nc = c->nc;
-            if (c->nc == 0 && scan_text(c, 0) < 0)
+            if (c->nc == 0 && any_bare && scan_text(c, 0) < 0)
                 return -1;
             if (cand_diags(c) < 0)
                 return -1;
             scanned = 1;
         }
-        if (a) {
-            size_t j = aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al);
-            if (j) {
-                if (bare) {
-                    /* the code stays when the text does not repeat it */
-                    char esc[BOUNCE__ESC_MAX];
-                    int code = 0;
-                    bounce__reply_extract(diag, dl, &code, esc);
-                    if (code)
-                        r->reply_code = code;
-                }
-                if (squeeze(c, c->c[j - 1].diag, c->c[j - 1].dlen) < 0)
-                    return -1;
-                if (c->tmp.len &&
-                    bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
-                    return -1;
+        /* looked up once: setting a field may move the record's memory (a, diag) */
+        j = a ? aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al) : 0;
+        if (j) {
+            if (bare) {
+                /* the code stays when the text does not repeat it */
+                char esc[BOUNCE__ESC_MAX];
+                int code = 0;
+                bounce__reply_extract(diag, dl, &code, esc);
+                if (code)
+                    r->reply_code = code;
             }
+            if (squeeze(c, c->c[j - 1].diag, c->c[j - 1].dlen) < 0)
+                return -1;
+            if (c->tmp.len &&
+                bounce__record_set(r, BOUNCE_FIELD_DIAGNOSTIC, c->tmp.p, c->tmp.len) < 0)
+                return -1;
         }
-        if (strong_nc == 0 && !bare && c->human_len &&
-            !(a && aset_has(&c->cset, c, cand_key, addr_hash(a, al), a, al))) {
+        if (strong_nc == 0 && !bare && c->human_len && !j) {
             /* one recipient, no address in the text: the text is the diagnostic */
             if (c->d->nrec - from == 1) {
                 r->diag_notice = 1;
