@@ -182,6 +182,9 @@ static int code_at(const unsigned char *t, size_t n, size_t i, struct esc_memo *
         return 1;
     if (IS(p, C_SEP))
         return 1;
+    /* after a comma and a space ("[192.0.2.5], 550 ..."): plausible, never sure */
+    if (p == ',' && j < i)
+        return 1;
     return 0;
 }
 

@@ -391,8 +391,8 @@ START_TEST(test_ndr_layouts)
         {"mta-messagelabs", 2, 1, "legal@example.org", BOUNCE_EVENT_BOUNCED, 553, "5.7.1", NULL,
          BOUNCE_STAGE_UNKNOWN, "domain authentication fail", "No such user"},
         /* SurfControl: the next recipient's 'Addressed To:' block is not the first one's;
-         * '[192.0.2.5], 550 ...' gives no reply code (reply.c: ',' is no separator) */
-        {"mta-surfcontrol", 2, 0, "kazu.ota@example.net", BOUNCE_EVENT_BOUNCED, 0, NULL, NULL,
+         * '[192.0.2.5], 550 ...' gives its reply code after the comma */
+        {"mta-surfcontrol", 2, 0, "kazu.ota@example.net", BOUNCE_EVENT_BOUNCED, 550, NULL, NULL,
          BOUNCE_STAGE_UNKNOWN, "No such user", "finance@"},
         {"mta-surfcontrol", 2, 1, "finance@example.org", BOUNCE_EVENT_BOUNCED, 552, "5.2.2", NULL,
          BOUNCE_STAGE_UNKNOWN, "Mailbox full", "No such user"},

@@ -74,6 +74,9 @@ static const struct reply_case {
     {"[Status: Error, ResponseCode 421, , Host not reachable.]", 421, ""},
     {"error code 550 mailbox unavailable", 550, ""},
     {"decode550 x", 0, ""},
+    {"<b@example.com>: [192.0.2.5], 550 No such user", 550, ""},
+    {"1,550 x", 0, ""},
+    {"a, 550 b 450 4.2.2 c", 450, "4.2.2"},
     {"x=250 y=451 z=550 2.0.0", 250, "2.0.0"},
     /* at most eight enhanced-code candidates: the ninth is not seen */
     {"550 4.1.1 4.1.2 4.1.3 4.1.4 4.1.5 4.1.6 4.1.7 4.1.8 5.1.1", 550, "4.1.1"},
