@@ -88,7 +88,8 @@ typedef struct ctx {
     int excl_done;
     int64_t date;         /* Date of the bounce */
     int expiry;           /* queue-lifetime notice: 0 not checked, 1 no, 2 yes */
-    size_t stage_scan;    /* text bytes stage_from_text searched so far (each record: a pass) */
+    size_t stage_scan;    /* text bytes stage_from_text / transcript_stage searched so far */
+    size_t transcript;    /* the first "<<< " in the text, + 1; 0: not looked for; SIZE_MAX: none */
     int json_records;     /* records from a JSON notification: each has its own text */
     char lc[8192];        /* the start of the human text in lower case (head_lc) */
     size_t lc_n;          /* its length; SIZE_MAX: not made yet */
@@ -746,12 +747,20 @@ static size_t rule_line(const char *t, size_t from, size_t to)
 }
 
 /* Sendmail's transcript shows each reply as "<<< REPLY" after the command that got it
- * (">>> DATA"): find the record's own reply there and read the command above it. */
+ * (">>> DATA"): find the record's own reply there and read the command above it. The
+ * "<<< " lines are found once per message; each record's look-up counts against the same
+ * per-message budget as stage_from_text (STAGE_SCAN_CAP). */
 static int transcript_stage(ctx *c, const char *diag, size_t dl, const char **cmd)
 {
     const char *t = c->text.p, *key = NULL, *hit;
-    size_t i, kl, from = 0;
-    if (!t)
+    size_t i, kl, from;
+    if (!t || c->stage_scan >= STAGE_SCAN_CAP)
+        return 0;
+    if (!c->transcript) { /* where the first "<<< " stands, + 1; SIZE_MAX: none */
+        const char *f = find_ci(t, c->human_len, "<<< ");
+        c->transcript = f ? (size_t)(f - t) + 1 : SIZE_MAX;
+    }
+    if (c->transcript == SIZE_MAX)
         return 0;
     for (i = 0; i + 3 < dl && !key; i++) /* the reply: from its 3-digit code */
         if ((diag[i] == '4' || diag[i] == '5') && diag[i + 1] >= '0' && diag[i + 1] <= '9' &&
@@ -765,14 +774,14 @@ static int transcript_stage(ctx *c, const char *diag, size_t dl, const char **cm
         kl++;
     if (kl < 12)
         return 0;
-    while (from + kl <= c->human_len) {
+    for (from = c->transcript - 1; from + 4 + kl <= c->human_len; from = (size_t)(hit - t) + 1) {
         size_t h, ls, lim;
-        if (!(hit = memchr(t + from, key[0], c->human_len - from - kl + 1)))
+        if (!(hit = memchr(t + from, '<', c->human_len - from - 4 - kl + 1)))
             break;
         h = (size_t)(hit - t);
-        from = h + 1;
-        if (h < 4 || memcmp(t + h - 4, "<<< ", 4) != 0 || memcmp(hit, key, kl) != 0)
+        if (memcmp(hit, "<<< ", 4) != 0 || memcmp(hit + 4, key, kl) != 0)
             continue;
+        c->stage_scan += h - (c->transcript - 1);
         /* up from the reply's line to the nearest ">>> " line (the text has LF endings) */
         lim = h > 1024 ? h - 1024 : 0;
         ls = h;
@@ -792,6 +801,7 @@ static int transcript_stage(ctx *c, const char *diag, size_t dl, const char **cm
         }
         return 0;
     }
+    c->stage_scan += c->human_len - (c->transcript - 1);
     return 0;
 }
 
@@ -1528,10 +1538,6 @@ static int scan_text(ctx *c, int strong)
                 q++;
             if (starts_ci(t + q, e - q, "mailto:"))
                 q += 7;
-            if (starts_ci(t + k, e - k, "to:") && lab == 3) {
-                /* "To:" only counts when nothing else is on the line */
-                (void)0;
-            }
             ap = memchr(t + q, '@', e - q);
             if (!ap) {
                 pos = e < len ? e + 1 : len;
@@ -1547,14 +1553,8 @@ static int scan_text(ctx *c, int strong)
                 if (r < e && !(t[r] == ':' || is_wsp(t[r]) || t[r] == ',' || t[r] == ';' ||
                                t[r] == '.' || t[r] == '(' || t[r] == '<'))
                     ok = 0;
-                if (lab == 3 && starts_ci(t + k, e - k, "to:")) {
-                    /* "To: addr" in the quoted headers of an Exchange NDR: only when alone */
-                    size_t z = r;
-                    while (z < e && is_wsp(t[z]))
-                        z++;
-                    ok = 0;
-                    (void)z;
-                }
+                if (lab == 3 && starts_ci(t + k, e - k, "to:"))
+                    ok = 0; /* "To: addr": the quoted headers of an Exchange NDR */
                 if (ok && !excluded(c, t + b, ae - b, 0) && add_cand(c, t + b, ae - b, pos) < 0)
                     return -1;
             }
@@ -2521,8 +2521,6 @@ static int text_records(ctx *c)
 {
     size_t i;
     int n = 0;
-    const char *fr;
-    size_t frn;
 
     if (hdr_value(c, c->top, c->top_len, "x-failed-recipients") > 0) {
         int r = failed_recipients(c, &n);
@@ -2584,8 +2582,6 @@ static int text_records(ctx *c)
             return -1;
         n++;
     }
-    (void)fr;
-    (void)frn;
     return n;
 }
 
